@@ -1,0 +1,17 @@
+"""tempp_core: transactive energy market clearing on unbalanced feeders with privacy-preserving
+Benders cuts over LinDist3Flow.
+
+The network side (TEMO): :class:`Feeder`, :func:`power_flow`, :func:`sensitivity`,
+:func:`distribution_coefficients`. Cases: :mod:`tempp_core.cases`; input: :mod:`tempp_core.io`.
+"""
+from . import cases, io
+from .feeder import Feeder
+from .physics.power_flow import PowerFlowBuffers, PowerFlowResult, power_flow
+from .physics.sensitivity import AdjointBuffers, Sensitivity, sensitivity
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Feeder", "power_flow", "PowerFlowResult", "PowerFlowBuffers", "sensitivity",
+    "Sensitivity", "AdjointBuffers", "cases", "io",
+]

@@ -1,0 +1,1 @@
+"""Power flow and sensitivities of LinDist3Flow (network side)."""
