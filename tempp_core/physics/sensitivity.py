@@ -84,11 +84,17 @@ class Sensitivity:
         yv, batch = as_bus_major(y_v2, f.n_bus, "y_v2")
         yP, _ = as_bus_major(y_P, f.n_line, "y_P", batch)
         yQ, _ = as_bus_major(y_Q, f.n_line, "y_Q", batch)
-        out = out or AdjointBuffers.allocate(f, yv.shape[1])
-        adjoint_voltage_sweep(f.child_ptr, f.child, f.bus_phases, f.ratio2, f.MP, f.MQ,
-                              yv, yP, yQ, out.lam, out.g_p, out.g_q)
-        path_sum_sweep(f.parent, f.bus_phases, out.g_p, out.g_q)
+        out = self.adjoint_bus_major(yv, yP, yQ, out)
         return to_public(out.g_p, batch), to_public(out.g_q, batch)
+
+    def adjoint_bus_major(self, y_v2, y_P, y_Q, out: AdjointBuffers | None = None) -> AdjointBuffers:
+        """:meth:`adjoint` on bus-major arrays (n, B, 3), for callers that repeat it."""
+        f = self.feeder
+        out = out or AdjointBuffers.allocate(f, y_v2.shape[1])
+        adjoint_voltage_sweep(f.child_ptr, f.child, f.bus_phases, f.ratio2, f.MP, f.MQ,
+                              y_v2, y_P, y_Q, out.lam, out.g_p, out.g_q)
+        path_sum_sweep(f.parent, f.bus_phases, out.g_p, out.g_q)
+        return out
 
     def matrix(self) -> sp.csr_matrix:
         """``S`` as a sparse matrix, for small feeders.

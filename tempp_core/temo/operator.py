@@ -1,0 +1,176 @@
+"""The TEMO object: power flow on proposed transactions, violation, cuts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..feeder import Feeder
+from ..messages import TemoReply, TransactionLayout, Transactions
+from ..physics.power_flow import PowerFlowBuffers, solve_bus_major
+from ..physics.sensitivity import AdjointBuffers, Sensitivity
+from .connection import Connection, InjectionMap
+from .cuts import CUT_MODES, build_cuts
+from .limits import KINDS, Assessment, SafetyLimits, assess, constraint_values, violated_constraints
+from .slack import solve_slack_lp
+
+SENSITIVITY_MODES = ("exact", "paper")
+SLACK_METHODS = ("closed", "lp")
+#: Constraint cuts are computed in batches of this many adjoint columns.
+CONSTRAINT_BATCH = 256
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkState:
+    """TEMO-side network state at one proposal (never sent to the market).
+
+    Attributes
+    ----------
+    v2, P, Q : ndarray, bus-major (n, T, 3), zeros on absent phases
+    assessment : Assessment
+    """
+
+    v2: np.ndarray
+    P: np.ndarray
+    Q: np.ndarray
+    assessment: Assessment
+
+
+class Temo:
+    """The TEM operator: holds the feeder and the placement, sees only quantities.
+
+    Parameters
+    ----------
+    feeder : Feeder
+    layout : TransactionLayout
+        Names and periods of the market's transaction variables.
+    connections : sequence of Connection
+        Where each DER and customer connects.
+    sensitivity : {'exact', 'paper'}
+        Exact adjoint sweeps, or the appendix's (B7)-(B14).
+    cuts : {'period', 'aggregate', 'constraint'}
+        Cut granularity.
+    movable : {'all', 'supply'}
+        Transaction variables the cuts may involve: everything (loads joint) or DERs and
+        the MG only (loads fixed, the appendix's sequence).
+    slack : {'closed', 'lp'}
+        Closed-form slack problem (fast path) or the HiGHS LP.
+    tol : float
+        Violation Φ* (p.u.) at or below which a proposal is safe.
+    """
+
+    def __init__(self, feeder: Feeder, layout: TransactionLayout, connections: Sequence[Connection], *,
+                 sensitivity: str = "exact", cuts: str = "period", movable: str = "all",
+                 slack: str = "closed", tol: float = 1e-9) -> None:
+        _choice("sensitivity", sensitivity, SENSITIVITY_MODES)
+        _choice("cuts", cuts, CUT_MODES)
+        _choice("movable", movable, ("all", "supply"))
+        _choice("slack", slack, SLACK_METHODS)
+        self.feeder = feeder
+        self.layout = layout
+        self.injections = InjectionMap.build(feeder, layout, connections)
+        self.limits = SafetyLimits.of(feeder)
+        self.sensitivity_mode, self.cut_mode, self.slack_method, self.tol = sensitivity, cuts, slack, tol
+        T = layout.n_periods
+        self._pf = PowerFlowBuffers.allocate(feeder, T)
+        self._adj = AdjointBuffers.allocate(feeder, T)
+        self._exact = Sensitivity(feeder)
+        rows = layout.n_der + 1 + layout.n_customer
+        self._movable = np.ones(rows, dtype=bool)
+        if movable == "supply":
+            self._movable[layout.n_der + 1:] = False
+
+    # ------------------------------------------------------------------ the exchange
+    def check(self, transactions: Transactions) -> TemoReply:
+        """Assess a proposal and answer with the violation and, if unsafe, the cuts."""
+        x = transactions.to_vector()
+        state = self.state(x)
+        phi = state.assessment.total
+        if phi <= self.tol:
+            return TemoReply(violation=phi, cuts=())
+        return TemoReply(violation=phi, cuts=self._cuts(x, state))
+
+    def state(self, x_kw: np.ndarray) -> NetworkState:
+        """Power flow and closed-form (or LP) assessment at a transaction vector."""
+        p, q = self.injections.net_load(x_kw)
+        solve_bus_major(self.feeder, p, q, self._pf, mark_absent=False)
+        v2, P, Q = (a.copy() for a in (self._pf.v2, self._pf.P, self._pf.Q))
+        assessment = assess(self.limits, v2, P, Q)
+        if self.slack_method == "lp":
+            assessment = self._assess_lp(v2, P, Q)
+        return NetworkState(v2, P, Q, assessment)
+
+    # ------------------------------------------------------------------ internals
+    def _assess_lp(self, v2, P, Q) -> Assessment:
+        u = constraint_values(self.limits, v2, P, Q)
+        T = v2.shape[1]
+        phi = np.zeros(T)
+        ys = []
+        for ui in u:
+            per_period = [solve_slack_lp(ui[:, t, :]) for t in range(T)]
+            phi += [e for e, _ in per_period]
+            ys.append(np.stack([y for _, y in per_period], axis=1))
+        worst = max(float(np.max(np.maximum(ui, 0.0), initial=0.0)) for ui in u)
+        return Assessment(phi, ys[0] - ys[1], ys[2] - ys[3], ys[4] - ys[5], worst)
+
+    def _adjoint(self, y_v2, y_P, y_Q, P_at) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients w.r.t. net load, bus-major (n_bus, B, 3), for weights bus-major."""
+        if self.sensitivity_mode == "exact":
+            out = self._adj if y_v2.shape[1] == self._adj.g_p.shape[1] else None
+            out = self._exact.adjoint_bus_major(y_v2, y_P, y_Q, out)
+            return out.g_p, out.g_q
+        from ..physics.paper import PaperSensitivity
+
+        paper = PaperSensitivity(self.feeder, _public(P_at))
+        g_p, g_q = paper.adjoint(_public(y_v2), _public(y_P), _public(y_Q))
+        return np.moveaxis(g_p, 0, 1), np.moveaxis(g_q, 0, 1)
+
+    def _cuts(self, x: np.ndarray, state: NetworkState):
+        a = state.assessment
+        if self.cut_mode == "constraint":
+            return self._constraint_cuts(x, state)
+        violated = np.flatnonzero(a.phi > self.tol)
+        g_p, g_q = self._adjoint(a.y_v2, a.y_P, a.y_Q, state.P)
+        grad = self.injections.gradient(g_p, g_q)[:, violated] * self._movable[:, None]
+        groups = np.arange(violated.size) if self.cut_mode == "period" else np.zeros(violated.size, dtype=np.int64)
+        return build_cuts(self.layout, grad, violated, a.phi[violated], groups, x)
+
+    def _constraint_cuts(self, x: np.ndarray, state: NetworkState):
+        kind, element, period, phase, value = violated_constraints(
+            self.limits, state.v2, state.P, state.Q, tol=0.0)
+        keep = value > self.tol / max(value.size, 1)
+        kind, element, period, phase, value = (a[keep] for a in (kind, element, period, phase, value))
+        grads = []
+        for start in range(0, kind.size, CONSTRAINT_BATCH):
+            sl = slice(start, start + CONSTRAINT_BATCH)
+            grads.append(self._one_hot_gradients(kind[sl], element[sl], period[sl], phase[sl], state.P))
+        grad = np.hstack(grads) * self._movable[:, None]
+        return build_cuts(self.layout, grad, period, value, np.arange(kind.size), x)
+
+    def _one_hot_gradients(self, kind, element, period, phase, P):
+        f = self.feeder
+        C = kind.size
+        y_v2 = np.zeros((f.n_bus, C, 3))
+        y_P = np.zeros((f.n_line, C, 3))
+        y_Q = np.zeros((f.n_line, C, 3))
+        sign = np.where(kind % 2 == 0, 1.0, -1.0)  # upper limits +1, lower limits -1
+        col = np.arange(C)
+        for k, target in ((0, y_v2), (2, y_P), (4, y_Q)):
+            sel = kind // 2 == k // 2
+            target[element[sel], col[sel], phase[sel]] = sign[sel]
+        g_p, g_q = self._adjoint(y_v2, y_P, y_Q, np.ascontiguousarray(P[:, period, :]))
+        return self.injections.gradient(g_p, g_q)
+
+
+def _public(bus_major: np.ndarray) -> np.ndarray:
+    """(n, B, 3) bus-major -> (B, n, 3) view, the public layout."""
+    return np.moveaxis(bus_major, 0, 1)
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+__all__ = ["Temo", "NetworkState", "KINDS"]

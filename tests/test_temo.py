@@ -1,0 +1,143 @@
+"""TEMO: injections, violation (closed form vs HiGHS slack LP), cut gradients, explicit LP rows."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import tempp_core as tc
+from tempp_core.errors import CaseError
+from tempp_core.messages import TransactionLayout, Transactions
+from tempp_core.network_lp import network_block
+from tempp_core.temo import Connection, Temo
+from tempp_core.temo.limits import constraint_values
+from tempp_core.temo.slack import solve_slack_lp
+
+T = 3
+LAYOUT = TransactionLayout(("g1", "pv"), ("c1", "c2", "c3"), T)
+CONNECTIONS = [
+    Connection("g1", "675", "abc"),
+    Connection("pv", "611", "c"),
+    Connection("c1", "671", "abc", tan_phi=0.3),
+    Connection("c2", "652", "a", tan_phi=0.2),
+    Connection("c3", "646", "bc", shares=(0.25, 0.75), tan_phi=0.4),
+]
+
+
+@pytest.fixture(scope="module")
+def feeder():
+    f, _, _ = tc.io.read_csv_case(tc.cases.data_path("ieee13"))
+    return f
+
+
+def _proposal(seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 800, LAYOUT.size)
+    x[LAYOUT.mg_index(np.arange(T))] = 0.0
+    return x
+
+
+def test_net_load_is_the_placement_divided_by_the_base(feeder):
+    temo = Temo(feeder, LAYOUT, CONNECTIONS)
+    x = _proposal()
+    p, q = temo.injections.net_load(x)
+    X = x.reshape(-1, T)
+    b = feeder.bus_index("646")
+    # c3 is customer row 2 + n_der + 1 = 5: 25 % on b, 75 % on c, kW / 1000 kVA.
+    np.testing.assert_allclose(p[b, :, 1], 0.25 * X[5] / 1000.0)
+    np.testing.assert_allclose(q[b, :, 2], 0.4 * 0.75 * X[5] / 1000.0)
+    g = feeder.bus_index("675")
+    np.testing.assert_allclose(p[g, :, 0], -X[0] / 3000.0)  # DER g1 injects, split over 3 phases
+
+
+def test_cut_linearization_matches_finite_difference_of_violation(feeder):
+    temo = Temo(feeder, LAYOUT, CONNECTIONS, cuts="period")
+    x = _proposal()
+    state = temo.state(x)
+    reply = temo.check(Transactions.from_vector(LAYOUT, x))
+    assert reply.violation == pytest.approx(state.assessment.total)
+    assert len(reply.cuts) == int((state.assessment.phi > 0).sum())
+    rng = np.random.default_rng(7)
+    for cut in reply.cuts:
+        (t,) = cut.periods
+        scale = cut.violation(x) / state.assessment.phi[t]  # cuts are normalized
+        d = np.zeros(LAYOUT.size)
+        d[cut.index] = rng.normal(size=cut.index.size) * 1e-3  # small: same violated set
+        phi_moved = temo.state(x + d).assessment.phi[t]
+        assert cut.violation(x + d) / scale == pytest.approx(phi_moved, rel=1e-9, abs=1e-12)
+
+
+def test_slack_lp_equals_closed_form(feeder):
+    temo = Temo(feeder, LAYOUT, CONNECTIONS)
+    state = temo.state(_proposal(3))
+    lp = Temo(feeder, LAYOUT, CONNECTIONS, slack="lp").state(_proposal(3)).assessment
+    np.testing.assert_allclose(lp.phi, state.assessment.phi, rtol=1e-9, atol=1e-12)
+    for a, b in ((lp.y_v2, state.assessment.y_v2), (lp.y_P, state.assessment.y_P), (lp.y_Q, state.assessment.y_Q)):
+        np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_slack_lp_duals_are_the_sensitivity_of_the_violation():
+    u = np.array([[0.3, -0.2], [-np.inf, 0.05]])
+    E, y = solve_slack_lp(u)
+    assert E == pytest.approx(0.35)
+    np.testing.assert_allclose(y, [[1, 0], [0, 1]], atol=1e-12)
+
+
+def test_constraint_cuts_are_the_exact_constraint_rows(feeder):
+    """In exact mode a per-constraint cut is the constraint itself: it must be tight in the
+    direction of any move, i.e. predict u(x + d) exactly."""
+    temo = Temo(feeder, LAYOUT, CONNECTIONS, cuts="constraint")
+    x = _proposal(2)
+    reply = temo.check(Transactions.from_vector(LAYOUT, x))
+    state = temo.state(x)
+    u0 = np.concatenate([u.ravel() for u in constraint_values(temo.limits, state.v2, state.P, state.Q)])
+    assert len(reply.cuts) == int((u0 > 0).sum())
+    rng = np.random.default_rng(0)
+    d = rng.normal(size=LAYOUT.size) * 5.0
+    s2 = temo.state(x + d)
+    u1 = np.concatenate([u.ravel() for u in constraint_values(temo.limits, s2.v2, s2.P, s2.Q)])
+    # Each cut, rescaled by its value at x, predicts its constraint's value at x + d.
+    predicted = np.sort([c.violation(x + d) / c.violation(x) for c in reply.cuts])
+    violated = np.flatnonzero(u0 > 0)
+    actual = np.sort(u1[violated] / u0[violated])
+    np.testing.assert_allclose(predicted, actual, rtol=1e-8)
+
+
+def test_explicit_network_rows_reproduce_the_power_flow(feeder):
+    temo = Temo(feeder, LAYOUT, CONNECTIONS)
+    x = _proposal(4)
+    block = network_block(feeder, temo.injections, T)
+    n = block.A_net.shape[1]
+    per = block.n_cols_per_period
+    fixed = np.zeros(n, dtype=bool)
+    z = np.zeros(n)
+    for t in range(T):
+        fixed[t * per:t * per + 3] = True
+        z[t * per:t * per + 3] = feeder.v_swing_pu**2
+    A = block.A_net.tocsc()
+    rhs = -(block.A_x @ x) - A[:, fixed] @ z[fixed]
+    z[~fixed] = sp.linalg.spsolve(A[:, ~fixed].tocsc(), rhs)
+    v2, P, Q = block.unpack(z, T)
+    state = temo.state(x)
+    on = np.broadcast_to(feeder.bus_phases[:, None, :], v2.shape)
+    np.testing.assert_allclose(v2[on], state.v2[on], atol=1e-12)
+    np.testing.assert_allclose(P, state.P, atol=1e-12)
+    np.testing.assert_allclose(Q, state.Q, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (Connection("g1", "nowhere", "a"), "not on the feeder"),
+        (Connection("g1", "652", "b"), "has only 'a'"),
+        (Connection("g1", "sourcebus", "a"), "swing bus"),
+        (Connection("g1", "675", "ab", shares=(0.5, 0.6)), "summing to 1"),
+    ],
+)
+def test_bad_placement_is_named(feeder, bad, match):
+    conns = [bad] + CONNECTIONS[1:]
+    with pytest.raises(CaseError, match=match):
+        Temo(feeder, LAYOUT, conns)
+
+
+def test_missing_connection_is_named(feeder):
+    with pytest.raises(CaseError, match="pv"):
+        Temo(feeder, LAYOUT, [c for c in CONNECTIONS if c.name != "pv"])
