@@ -16,7 +16,7 @@ from .phases import parse_phases, phase_string
 
 
 def _names(values: Sequence, what: str) -> tuple[str, ...]:
-    names = tuple(str(v) for v in values)
+    names = tuple(np.asarray(values).astype(str).tolist())
     index = pd.Index(names)
     if index.has_duplicates:
         dup = index[index.duplicated()][0]
@@ -25,7 +25,7 @@ def _names(values: Sequence, what: str) -> tuple[str, ...]:
 
 
 def _positions(names: Sequence, lookup: pd.Index, line_names: tuple[str, ...], end: str) -> np.ndarray:
-    pos = lookup.get_indexer(pd.Index([str(n) for n in names]))
+    pos = lookup.get_indexer(pd.Index(np.asarray(names).astype(str)))
     missing = np.flatnonzero(pos < 0)
     if missing.size:
         k = missing[0]
@@ -93,8 +93,10 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
     if len(line_from) != len(line_to):
         raise FeederError(f"{len(line_from)} sending buses but {len(line_to)} receiving buses")
     n_line = len(line_from)
-    lines = _names(line_names if line_names is not None else
-                   [f"{a}-{b}" for a, b in zip(line_from, line_to)], "line")
+    if line_names is None:
+        line_names = np.char.add(np.char.add(np.asarray(line_from).astype(str), "-"),
+                                 np.asarray(line_to).astype(str))
+    lines = _names(line_names, "line")
     if len(lines) != n_line:
         raise FeederError(f"{len(lines)} line names for {n_line} lines")
     lookup = pd.Index(buses)
@@ -133,8 +135,8 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
     bph = np.empty((n_bus, 3), dtype=bool)
     bph[0] = True if declared is None else declared[0]
     bph[1:] = lph if declared is None else declared[1:]
-    ordered_buses = tuple(buses[i] for i in order)
-    ordered_lines = tuple(lines[k] for k in lo)
+    ordered_buses = tuple(np.asarray(buses, dtype=object)[order].tolist())
+    ordered_lines = tuple(np.asarray(lines, dtype=object)[lo].tolist())
     # Phase consistency, for every line at once: upstream must have the line's phases,
     # and a bus may only have phases its feeding line brings.
     upstream_lacks = np.flatnonzero((lph & ~bph[parent[1:]]).any(axis=1))

@@ -34,7 +34,8 @@ class PowerFlowBuffers:
         a fresh allocation are paid here and not in the timed calls)."""
         shape_bus = (feeder.n_bus, batch_size, 3)
         shape_line = (feeder.n_line, batch_size, 3)
-        return cls(*(np.zeros(s) for s in (shape_bus, shape_bus, shape_line, shape_line)))
+        # np.full writes every page now (np.zeros would defer the page faults to the first sweep).
+        return cls(*(np.full(s, 0.0) for s in (shape_bus, shape_bus, shape_line, shape_line)))
 
     @property
     def batch_size(self) -> int:

@@ -31,7 +31,7 @@ class AdjointBuffers:
 
     @classmethod
     def allocate(cls, feeder: Feeder, batch_size: int) -> "AdjointBuffers":
-        return cls(*(np.zeros((feeder.n_bus, batch_size, 3)) for _ in range(3)))
+        return cls(*(np.full((feeder.n_bus, batch_size, 3), 0.0) for _ in range(3)))
 
 
 class Sensitivity:

@@ -1,0 +1,168 @@
+"""The result of a clearing: dataclasses that turn into pandas tables."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .feeder.phases import PHASE_LETTERS
+from .messages import Transactions
+from .settlement import Settlement
+
+TABLES = ("transactions", "prices", "settlement", "history", "voltages", "flows")
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkReport:
+    """TEMO-side network state at the final transactions (never shown to the market).
+
+    Attributes
+    ----------
+    vm : ndarray (n_bus, T, 3)
+        Voltage magnitude, p.u. (NaN on absent phases).
+    P, Q : ndarray (n_line, T, 3)
+        Line flows, p.u. (NaN on absent phases).
+    worst_violation_before : float
+        Largest single limit violation of the market cleared without the network, p.u.
+    worst_violation : float
+        Largest single limit violation at the final transactions, p.u.
+    """
+
+    bus_names: tuple[str, ...]
+    line_names: tuple[str, ...]
+    vm: np.ndarray
+    P: np.ndarray
+    Q: np.ndarray
+    worst_violation_before: float
+    worst_violation: float
+
+
+@dataclass(frozen=True, eq=False)
+class ClearingResult:
+    """Everything a clearing produced; :meth:`to_frame` gives any part as a table.
+
+    Attributes
+    ----------
+    method : str
+        'benders' or 'centralized'.
+    objective : float
+        Social objective, $: LA revenue from personalized prices minus DER and MG costs.
+    parts : dict
+        'revenue', 'der_cost', 'mg_cost' ($).
+    converged : bool
+    status : str
+        'optimal', 'max_iter' or 'master_infeasible' (paper sensitivities only).
+    iterations : int
+        Master solves (1 for centralized).
+    history : tuple of IterationRecord
+    transactions : Transactions
+        p_d,t, p_m,t, p_c,t in kW.
+    customer_price : ndarray (n_customer, T)
+        Personalized price pi_c,t, $/kWh.
+    rho : ndarray (T,)
+        System price (dual of the balance), $/kWh.
+    der_price_raw, der_price : ndarray (n_der, T)
+        DER price rho_t - sum_k eta_k a_k[d, t], raw and clipped to [0, max LMP] (Table C1).
+    settlement : Settlement
+    network : NetworkReport
+    time_s : float
+    options : dict
+    """
+
+    method: str
+    objective: float
+    parts: dict
+    converged: bool
+    status: str
+    iterations: int
+    history: tuple
+    transactions: Transactions
+    customer_price: np.ndarray
+    rho: np.ndarray
+    der_price_raw: np.ndarray
+    der_price: np.ndarray
+    settlement: Settlement
+    network: NetworkReport
+    time_s: float
+    options: dict = field(default_factory=dict)
+
+    def to_frame(self, table: str = "transactions") -> pd.DataFrame:
+        """One of :data:`TABLES` as a long pandas DataFrame."""
+        builders = {
+            "transactions": self._transactions_frame,
+            "prices": self._prices_frame,
+            "settlement": self.settlement.to_frame,
+            "history": lambda: pd.DataFrame([vars(h) for h in self.history]),
+            "voltages": lambda: _network_frame(self.network.vm, self.network.bus_names, "bus", {"vm": self.network.vm}),
+            "flows": lambda: _network_frame(self.network.P, self.network.line_names, "line",
+                                            {"P": self.network.P, "Q": self.network.Q}),
+        }
+        if table not in builders:
+            raise ValueError(f"table must be one of {TABLES}, got {table!r}")
+        return builders[table]()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table, by name."""
+        return {name: self.to_frame(name) for name in TABLES}
+
+    def summary(self) -> str:
+        """A few lines for a terminal."""
+        t = self.transactions
+        s = self.settlement
+        lines = [
+            f"method {self.method}: objective {self.objective:.6f} $ "
+            f"({'converged' if self.converged else 'NOT converged: ' + self.status}, "
+            f"{self.iterations} iteration(s), {self.time_s:.3f} s)",
+            f"  revenue {self.parts['revenue']:.4f} $, DER cost {self.parts['der_cost']:.4f} $, "
+            f"MG cost {self.parts['mg_cost']:.4f} $",
+            f"  worst limit violation: {self.network.worst_violation_before:.4g} p.u. without the network, "
+            f"{self.network.worst_violation:.3g} p.u. after",
+            f"  customer prices {self.customer_price.min():.4f}..{self.customer_price.max():.4f} $/kWh; "
+            f"system price {self.rho.min():.4f}..{self.rho.max():.4f}; "
+            f"DER prices {self.der_price.min():.4f}..{self.der_price.max():.4f}",
+            f"  energy: DER {t.p_der_kw.sum():.1f} kWh, MG {t.p_mg_kw.sum():.1f} kWh, "
+            f"customers {t.p_customer_kw.sum():.1f} kWh; LA profit {s.la_profit:.4f} $, "
+            f"network rent {s.network_rent:.4f} $",
+        ]
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ table builders
+    def _transactions_frame(self) -> pd.DataFrame:
+        t = self.transactions
+        lay = t.layout
+        names = list(lay.der_names) + ["MG"] + list(lay.customer_names)
+        kinds = ["der"] * lay.n_der + ["main_grid"] + ["customer"] * lay.n_customer
+        values = np.vstack([t.p_der_kw, t.p_mg_kw[None, :], t.p_customer_kw])
+        T = lay.n_periods
+        return pd.DataFrame({
+            "participant": np.repeat(names, T),
+            "kind": np.repeat(kinds, T),
+            "period": np.tile(np.arange(T), len(names)),
+            "p_kw": values.ravel(),
+        })
+
+    def _prices_frame(self) -> pd.DataFrame:
+        lay = self.transactions.layout
+        T = lay.n_periods
+        parts = [
+            ("customer", lay.customer_names, self.customer_price, self.customer_price),
+            ("der", lay.der_names, self.der_price_raw, self.der_price),
+            ("system", ("rho",), self.rho[None, :], self.rho[None, :]),
+        ]
+        frames = [pd.DataFrame({
+            "kind": kind, "name": np.repeat(list(names), T), "period": np.tile(np.arange(T), len(names)),
+            "price_raw": raw.ravel(), "price": clipped.ravel(),
+        }) for kind, names, raw, clipped in parts]
+        return pd.concat(frames, ignore_index=True)
+
+
+def _network_frame(shape_like: np.ndarray, names, kind: str, columns: dict) -> pd.DataFrame:
+    n, T, _ = shape_like.shape
+    frame = pd.DataFrame({
+        kind: np.repeat(list(names), T * 3),
+        "period": np.tile(np.repeat(np.arange(T), 3), n),
+        "phase": np.tile(list(PHASE_LETTERS), n * T),
+        **{c: v.ravel() for c, v in columns.items()},
+    })
+    return frame.dropna(subset=list(columns)).reset_index(drop=True)
