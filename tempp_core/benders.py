@@ -13,9 +13,12 @@ import time
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
+
 from .case import Case
 from .errors import NetworkUnsecurableError
 from .market.master import MasterProblem, MasterSolution
+from .messages import FeasibilityCut
 from .temo import Temo
 
 
@@ -51,7 +54,8 @@ class BendersOutcome:
     history: tuple[IterationRecord, ...]
     converged: bool
     status: str
-    n_cuts: int
+    cuts: tuple[FeasibilityCut, ...]
+    x_first_kw: np.ndarray
 
 
 def run_benders(case: Case, *, sensitivity: str = "exact", cuts: str = "period", loads: str = "joint",
@@ -83,7 +87,9 @@ def run_benders(case: Case, *, sensitivity: str = "exact", cuts: str = "period",
     temo = Temo(case.feeder, case.market.layout(), case.connections(), sensitivity=sensitivity,
                 cuts=cuts, movable="all" if loads == "joint" else "supply", slack=slack, tol=tol)
     history: list[IterationRecord] = []
+    cuts_sent: list[FeasibilityCut] = []
     solution = None
+    x_first = None
     for iteration in range(1, max_iter + 1):
         start = time.perf_counter()
         try:
@@ -91,19 +97,22 @@ def run_benders(case: Case, *, sensitivity: str = "exact", cuts: str = "period",
         except NetworkUnsecurableError:
             if sensitivity == "exact" or solution is None:
                 raise
-            return BendersOutcome(solution, tuple(history), False, "master_infeasible", master.n_cuts)
+            return BendersOutcome(solution, tuple(history), False, "master_infeasible", tuple(cuts_sent), x_first)
         master_time = time.perf_counter() - start
+        if x_first is None:
+            x_first = solution.x_kw
         start = time.perf_counter()
         reply = temo.check(solution.transactions)
         temo_time = time.perf_counter() - start
         history.append(IterationRecord(iteration, reply.violation, len(reply.cuts), solution.objective,
                                        master_time, temo_time))
         if reply.violation <= tol:
-            return BendersOutcome(solution, tuple(history), True, "optimal", master.n_cuts)
+            return BendersOutcome(solution, tuple(history), True, "optimal", tuple(cuts_sent), x_first)
         master.add_cuts(reply.cuts)
+        cuts_sent.extend(reply.cuts)
     warnings.warn(
         f"Benders stopped after max_iter={max_iter} iterations with violation "
         f"{history[-1].violation:.3g} p.u. > tol={tol:g}; the result is not secure",
         RuntimeWarning, stacklevel=2,
     )
-    return BendersOutcome(solution, tuple(history), False, "max_iter", master.n_cuts)
+    return BendersOutcome(solution, tuple(history), False, "max_iter", tuple(cuts_sent), x_first)
