@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -70,6 +71,12 @@ class Case:
         return tuple(
             Connection(p.name, p.bus, p.phases, p.shares, tan_phi.get(p.name, 0.0)) for p in self.placement
         )
+
+    def save(self, folder) -> "Path":
+        """Write the case as a folder of CSV/TOML files (see :mod:`tempp_core.io.case_folder`)."""
+        from .io.case_folder import write_case
+
+        return write_case(self, folder)
 
     def with_market(self, market: Market) -> "Case":
         """The same network and placement with other participants' data (e.g. a scenario)."""

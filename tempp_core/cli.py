@@ -28,12 +28,59 @@ def _cmd_pf(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_case(name: str):
+    from . import cases
+    from .io import read_case
+    from pathlib import Path
+
+    if Path(name).is_dir():
+        return read_case(name)
+    return cases.load(name)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .clearing import clear
+
+    case = _load_case(args.case)
+    options = dict(sensitivity=args.sensitivity, cuts=args.cuts, loads=args.loads, tol=args.tol,
+                   max_iter=args.max_iter, slack=args.slack)
+    methods = ("benders", "centralized") if args.compare else (args.method,)
+    results = {m: clear(case, m, **options) for m in methods}
+    for result in results.values():
+        print(result.summary())
+    if args.compare:
+        b, c = results["benders"].objective, results["centralized"].objective
+        print(f"objective gap (benders - centralized): {b - c:.3e} $ ({(b - c) / abs(c):.3e} relative)")
+    if args.out:
+        from pathlib import Path
+
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for method, result in results.items():
+            for name, frame in result.tables().items():
+                frame.to_csv(out / (f"{name}.csv" if len(results) == 1 else f"{method}_{name}.csv"), index=False)
+        print(f"tables written to {out}/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tempp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     pf = sub.add_parser("pf", help="LinDist3Flow power flow of an embedded case; prints a voltage summary")
     pf.add_argument("--case", default="ieee13", help="embedded case name (ieee13, ieee123)")
     pf.set_defaults(func=_cmd_pf)
+    run = sub.add_parser("run", help="clear a case's market with the network kept safe; prints a summary")
+    run.add_argument("--case", default="paper", help="embedded case name or a case folder (default: paper)")
+    run.add_argument("--method", default="benders", choices=("benders", "centralized"))
+    run.add_argument("--sensitivity", default="exact", choices=("exact", "paper"))
+    run.add_argument("--cuts", default="period", choices=("period", "aggregate", "constraint"))
+    run.add_argument("--loads", default="joint", choices=("joint", "fixed"))
+    run.add_argument("--slack", default="closed", choices=("closed", "lp"))
+    run.add_argument("--tol", type=float, default=1e-9, help="largest accepted violation, p.u.")
+    run.add_argument("--max-iter", type=int, default=200)
+    run.add_argument("--compare", action="store_true", help="run Benders and centralized and print the gap")
+    run.add_argument("--out", metavar="DIR", help="write every result table as CSV into DIR")
+    run.set_defaults(func=_cmd_run)
     return parser
 
 

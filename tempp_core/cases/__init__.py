@@ -1,4 +1,12 @@
-"""Embedded cases."""
+"""Embedded cases: the paper's default market case, the IEEE 13/123 feeders, synthetic feeders.
+
+- :func:`paper` — the default market case (a feeder built to what the source states, with
+  G1, G2, WT, PV and all four customer types over 24 hours; see docs/paper_case.md).
+- :func:`data_path` — folder of an embedded feeder (``'ieee13'``, ``'ieee123'``) for
+  :func:`tempp_core.io.read_csv_case`.
+- :func:`load` — a market case by name: ``'paper'``, or an IEEE feeder populated with
+  customers on its load buses (:func:`tempp_core.cases.populate.populate`).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,3 +21,24 @@ def data_path(name: str) -> Path:
         known = sorted(p.name for p in _DATA.iterdir() if p.is_dir())
         raise KeyError(f"no embedded case {name!r}; known: {known}")
     return path
+
+
+def paper():
+    """The embedded default market case (24 periods)."""
+    from ..io.case_folder import read_case
+
+    return read_case(data_path("paper"))
+
+
+def load(name: str, **options):
+    """A market case by name: 'paper', 'ieee13' or 'ieee123' (populated; ``options`` go
+    to :func:`tempp_core.cases.populate.populate`)."""
+    if name == "paper":
+        return paper()
+    if name in ("ieee13", "ieee123"):
+        from ..io.csv_case import read_csv_case
+        from .populate import populate
+
+        feeder, p, q = read_csv_case(data_path(name))
+        return populate(feeder, p, q, name=name, **options)
+    raise KeyError(f"no market case {name!r}; known: 'paper', 'ieee13', 'ieee123' (or give a case folder)")

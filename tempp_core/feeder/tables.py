@@ -10,7 +10,8 @@ Columns read (others are ignored):
 ``lines`` (branch_data.csv)
     ``fb``, ``tb``, ``r_aa, r_ab, r_ac, r_bb, r_bc, r_cc``, ``x_aa ... x_cc`` (p.u.),
     ``phases``, ``name`` (optional), ``status`` (``OPEN`` rows are normally-open switches
-    and are left out).
+    and are left out), ``p_max``, ``q_max`` (optional flow limits, p.u.; tempp_core's own
+    columns, not DistOPF's).
 ``regulators`` (reg_data.csv)
     ``fb``, ``tb`` of a line, and ``ratio_a, ratio_b, ratio_c`` or ``tap_a, tap_b, tap_c``
     (ratio = 1 + 0.00625 tap, the 32-step +-10 % regulator).
@@ -95,6 +96,9 @@ def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
     for column, key in (("v_min", "v_min_pu"), ("v_max", "v_max_pu"), ("v_ln_base", "v_base_v")):
         if column in buses.columns:
             kwargs[key] = pd.to_numeric(buses[column], errors="coerce").to_numpy(np.float64)
+    for column, key in (("p_max", "p_max_pu"), ("q_max", "q_max_pu")):
+        if column in live.columns:
+            kwargs[key] = pd.to_numeric(live[column], errors="coerce").to_numpy(np.float64)
     if "s_base" in buses.columns:
         kwargs["s_base_kva"] = float(pd.to_numeric(buses["s_base"]).iloc[0]) / 1000.0
     vcols = [f"v_{p}" for p in PHASE_LETTERS]
@@ -137,3 +141,39 @@ def loads_from_table(feeder, buses: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
         if f"ql_{ph}" in buses.columns:
             q[idx, k] = pd.to_numeric(buses[f"ql_{ph}"]).to_numpy(np.float64)
     return p, q
+
+
+def feeder_to_tables(feeder) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The inverse of :meth:`Feeder.from_tables`: (buses, lines, regulators) tables with
+    1-based bus ids in the feeder's order and zero loads."""
+    from .phases import phase_string
+
+    n = feeder.n_bus
+    ids = np.arange(1, n + 1)
+    buses = pd.DataFrame({
+        "id": ids,
+        "name": list(feeder.bus_names),
+        **{f"{k}l_{p}": 0.0 for p in PHASE_LETTERS for k in "pq"},
+        "bus_type": np.where(ids == 1, "SWING", "PQ"),
+        **{f"v_{p}": feeder.v_swing_pu[i] for i, p in enumerate(PHASE_LETTERS)},
+        "v_ln_base": feeder.v_base_v,
+        "s_base": feeder.s_base_kva * 1000.0,
+        "v_min": feeder.v_min_pu,
+        "v_max": feeder.v_max_pu,
+        "phases": [phase_string(m) for m in feeder.bus_phases],
+    })
+    lines = pd.DataFrame({"fb": feeder.parent[1:] + 1, "tb": ids[1:]})
+    for prefix, z in (("r", feeder.r_pu), ("x", feeder.x_pu)):
+        for a, b in _PAIRS:
+            lines[f"{prefix}_{a}{b}"] = z[:, PHASE_LETTERS.index(a), PHASE_LETTERS.index(b)]
+    lines["name"] = list(feeder.line_names)
+    lines["phases"] = [phase_string(m) for m in feeder.line_phases]
+    lines["p_max"] = feeder.p_max_pu
+    lines["q_max"] = feeder.q_max_pu
+    reg = np.flatnonzero((feeder.ratio != 1.0).any(axis=1))
+    regulators = pd.DataFrame({
+        "fb": lines["fb"].to_numpy()[reg], "tb": lines["tb"].to_numpy()[reg],
+        "phases": lines["phases"].to_numpy()[reg],
+        **{f"ratio_{p}": feeder.ratio[reg, i] for i, p in enumerate(PHASE_LETTERS)},
+    })
+    return buses, lines, regulators

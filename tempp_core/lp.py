@@ -1,0 +1,181 @@
+"""A thin wrapper over HiGHS (highspy) for a live LP that grows by rows and columns.
+
+Sense: **minimize** ``c . x`` subject to ``row_lower <= A x <= row_upper`` and
+``col_lower <= x <= col_upper``.
+
+Dual sign convention (checked by finite differences in tests/test_lp.py): after an optimal
+solve, ``row_duals[i]`` is d(optimal objective)/d(bound of row i that is active) — moving
+an active bound by +delta changes the minimum by ``row_duals[i] * delta``. So a binding
+``<=`` row has a dual <= 0 and a binding ``>=`` row a dual >= 0; for an equality row it is
+the derivative with respect to its right-hand side.
+
+Adding rows keeps HiGHS's basis, so the next :meth:`LinearProgram.solve` is warm (dual
+simplex from the previous optimum).
+"""
+from __future__ import annotations
+
+import enum
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import SolverError
+
+INF = highspy.kHighsInf
+#: Primal and dual feasibility tolerance given to HiGHS.
+FEASIBILITY_TOL = 1e-9
+
+
+class LPStatus(enum.Enum):
+    """Outcome of a solve."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    OTHER = "other"
+
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: LPStatus.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: LPStatus.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: LPStatus.UNBOUNDED,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: LPStatus.INFEASIBLE,
+}
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """Map +-inf to HiGHS's infinity."""
+    out = np.asarray(values, dtype=np.float64).copy()
+    out[np.isposinf(out)] = INF
+    out[np.isneginf(out)] = -INF
+    return out
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent Highs instance. HiGHS prints a banner from C++ when the first instance of a
+    process is created, before any option can be set; the file descriptor is muted then."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        import os
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(devnull)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    # Tighter than HiGHS's 1e-7 defaults: tangent refinement and cuts work at small scales.
+    h.setOptionValue("primal_feasibility_tolerance", FEASIBILITY_TOL)
+    h.setOptionValue("dual_feasibility_tolerance", FEASIBILITY_TOL)
+    return h
+
+
+_BANNER_SHOWN = False
+
+
+class LinearProgram:
+    """A minimization LP held live in HiGHS.
+
+    Examples
+    --------
+    >>> lp = LinearProgram()
+    >>> cols = lp.add_columns(cost=[1.0, 2.0], lower=[0, 0], upper=[10, 10])
+    >>> rows = lp.add_rows(sp.csr_matrix([[1.0, 1.0]]), lower=[3.0], upper=[np.inf])
+    >>> lp.solve()
+    <LPStatus.OPTIMAL: 'optimal'>
+    >>> float(lp.objective)
+    3.0
+    """
+
+    def __init__(self) -> None:
+        self._h = _new_highs()
+        self.n_cols = 0
+        self.n_rows = 0
+        self._solution = None
+
+    # ------------------------------------------------------------------ building
+    def add_columns(self, cost, lower, upper) -> np.ndarray:
+        """Add columns in bulk; returns their indices."""
+        cost = np.asarray(cost, dtype=np.float64)
+        n = cost.size
+        lower = np.broadcast_to(_finite(lower), (n,))
+        upper = np.broadcast_to(_finite(upper), (n,))
+        self._h.addCols(n, cost, lower, upper, 0, np.zeros(n, dtype=np.int32),
+                        np.zeros(0, dtype=np.int32), np.zeros(0))
+        idx = np.arange(self.n_cols, self.n_cols + n)
+        self.n_cols += n
+        return idx
+
+    def add_rows(self, A, lower, upper) -> np.ndarray:
+        """Add rows ``lower <= A x <= upper`` in bulk (A: sparse, n_new x n_cols or fewer
+        columns); returns their indices."""
+        A = sp.csr_matrix(A)
+        n = A.shape[0]
+        if A.shape[1] > self.n_cols:
+            raise ValueError(f"rows have {A.shape[1]} columns but the LP has {self.n_cols}")
+        lower = np.broadcast_to(_finite(lower), (n,))
+        upper = np.broadcast_to(_finite(upper), (n,))
+        if n:
+            self._h.addRows(n, lower, upper, A.nnz, A.indptr[:-1].astype(np.int32),
+                            A.indices.astype(np.int32), A.data.astype(np.float64))
+        idx = np.arange(self.n_rows, self.n_rows + n)
+        self.n_rows += n
+        return idx
+
+    def set_column_bounds(self, idx, lower, upper) -> None:
+        """Change bounds of columns ``idx``."""
+        idx = np.asarray(idx, dtype=np.int32)
+        n = idx.size
+        self._h.changeColsBounds(n, idx, np.broadcast_to(_finite(lower), (n,)).copy(),
+                                 np.broadcast_to(_finite(upper), (n,)).copy())
+
+    # ------------------------------------------------------------------ solving
+    def solve(self) -> LPStatus:
+        """Solve (warm when the model was solved before); returns the status."""
+        self._h.run()
+        status = _STATUS.get(self._h.getModelStatus(), LPStatus.OTHER)
+        if status is LPStatus.OTHER:
+            raise SolverError(f"HiGHS stopped with status {self._h.modelStatusToString(self._h.getModelStatus())}")
+        self._solution = self._h.getSolution() if status is LPStatus.OPTIMAL else None
+        return status
+
+    def _require(self):
+        if self._solution is None:
+            raise SolverError("no optimal solution available")
+        return self._solution
+
+    @property
+    def x(self) -> np.ndarray:
+        return np.asarray(self._require().col_value)
+
+    @property
+    def row_activity(self) -> np.ndarray:
+        return np.asarray(self._require().row_value)
+
+    @property
+    def row_duals(self) -> np.ndarray:
+        """d(objective)/d(active row bound); see the module docstring."""
+        return np.asarray(self._require().row_dual)
+
+    @property
+    def col_duals(self) -> np.ndarray:
+        return np.asarray(self._require().col_dual)
+
+    @property
+    def objective(self) -> float:
+        self._require()
+        return float(self._h.getInfo().objective_function_value)
+
+    @property
+    def simplex_iterations(self) -> int:
+        return int(self._h.getInfo().simplex_iteration_count)

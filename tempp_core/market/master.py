@@ -1,0 +1,248 @@
+"""The master problem (A1)-(A3): the market's LP over transactions, plus the cuts it is sent.
+
+Columns: the transaction vector x (kW, :class:`~tempp_core.messages.TransactionLayout`)
+followed by one revenue epigraph variable r_c,t per customer-period ($). Minimizes
+``-sum r + sum gamma_d p_d + sum lambda_t p_m`` (the negative of the social objective).
+All rows are built as sparse blocks, for all customers and periods at once.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import MarketInfeasibleError, NetworkUnsecurableError
+from ..lp import LinearProgram, LPStatus
+from ..messages import FeasibilityCut, TransactionLayout, Transactions
+from .participants import Market
+from .pbdr import price_from_load
+from .revenue import REVENUE_TOL, initial_tangents, revenue, solve_refined
+
+LOAD_MODES = ("joint", "fixed")
+
+
+@dataclass(frozen=True, eq=False)
+class MarketLP:
+    """The market's columns and rows, reusable by the centralized solver.
+
+    Attributes
+    ----------
+    cost, col_lower, col_upper : ndarray (n_cols,)
+    A : csr_matrix (n_rows, n_cols); row_lower, row_upper : ndarray (n_rows,)
+        Balance rows first (one per period), then daily-floor rows (one per customer).
+    p_cols, r_cols : ndarray (n_customer * T,)
+        Columns of p_c,t and of its revenue variable, customer-major.
+    alpha, beta, p_lo, p_hi : ndarray (n_customer * T,)
+        Per customer-period, aligned with ``p_cols``.
+    """
+
+    layout: TransactionLayout
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    A: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    p_cols: np.ndarray
+    r_cols: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    p_lo: np.ndarray
+    p_hi: np.ndarray
+
+    @property
+    def balance_rows(self) -> np.ndarray:
+        return np.arange(self.layout.n_periods)
+
+    def objective_parts(self, x_kw: np.ndarray, market: Market) -> dict:
+        """Exact revenue, DER cost and MG cost ($) at transactions x."""
+        lay = self.layout
+        T = lay.n_periods
+        nd = lay.n_der
+        rev = float(revenue(self.alpha, self.beta, x_kw[self.p_cols]).sum())
+        der_cost = float((market.der_cost[:, None] * x_kw[: nd * T].reshape(nd, T)).sum())
+        mg_cost = float((market.lmp * x_kw[nd * T:(nd + 1) * T]).sum())
+        return {"revenue": rev, "der_cost": der_cost, "mg_cost": mg_cost}
+
+    def build(self) -> LinearProgram:
+        """A live LP holding these columns, rows and the initial tangents."""
+        lp = LinearProgram()
+        lp.add_columns(self.cost, self.col_lower, self.col_upper)
+        lp.add_rows(self.A, self.row_lower, self.row_upper)
+        initial_tangents(lp, self.p_cols, self.r_cols, self.alpha, self.beta, self.p_lo, self.p_hi)
+        return lp
+
+
+def build_market_lp(market: Market) -> MarketLP:
+    """Assemble (A1)-(A3) for ``market`` as sparse blocks."""
+    lay = market.layout()
+    T, nd, nc = lay.n_periods, lay.n_der, lay.n_customer
+    n_x = lay.size
+    n_cols = n_x + nc * T
+    cost = np.zeros(n_cols)
+    cost[: nd * T] = np.repeat(market.der_cost, T)
+    cost[nd * T:(nd + 1) * T] = market.lmp
+    cost[n_x:] = -1.0
+    lower = np.zeros(n_cols)
+    upper = np.empty(n_cols)
+    upper[: nd * T] = market.der_p_max.ravel()
+    upper[nd * T:(nd + 1) * T] = market.grid.p_max_kw
+    p_cols = np.arange((nd + 1) * T, n_x)
+    lower[p_cols] = market.p_lo.ravel()
+    upper[p_cols] = market.p_hi.ravel()
+    lower[n_x:], upper[n_x:] = -np.inf, np.inf
+    # Balance: sum_d p_d,t + p_m,t - sum_c p_c,t = 0 (one row per period).
+    sign = np.concatenate([np.ones((nd + 1) * T), -np.ones(nc * T)])
+    balance = sp.csr_matrix((sign, (lay.period_of(np.arange(n_x)), np.arange(n_x))), shape=(T, n_cols))
+    # Daily floor from the LA's daily price cap: sum_t p_c,t >= energy_min_c.
+    floor = sp.csr_matrix((np.ones(nc * T), (np.repeat(np.arange(nc), T), p_cols)), shape=(nc, n_cols))
+    A = sp.vstack([balance, floor], format="csr")
+    row_lower = np.concatenate([np.zeros(T), market.energy_min])
+    row_upper = np.concatenate([np.zeros(T), np.full(nc, np.inf)])
+    return MarketLP(lay, cost, lower, upper, A, row_lower, row_upper, p_cols, np.arange(n_x, n_cols),
+                    np.repeat(market.alpha, T), np.repeat(market.beta, T), market.p_lo.ravel(), market.p_hi.ravel())
+
+
+@dataclass(frozen=True, eq=False)
+class MasterSolution:
+    """One optimal master solve.
+
+    Attributes
+    ----------
+    x_kw : ndarray (layout.size,)
+    transactions : Transactions
+    objective : float
+        Social objective at x ($), with the exact concave revenue.
+    parts : dict
+        'revenue', 'der_cost', 'mg_cost' ($).
+    rho : ndarray (T,)
+        System price: marginal cost of one more kW of load in period t, $/kWh.
+    cut_duals : ndarray (n_cuts,)
+        eta_k >= 0, marginal objective value of relaxing cut k ($ per unit of its rhs).
+    customer_price : ndarray (n_customer, T)
+        pi_c,t = alpha_c - 2 beta_c p_c,t, $/kWh.
+    lp_iterations : int
+    refinement_rounds : int
+    solve_time_s : float
+    """
+
+    x_kw: np.ndarray
+    transactions: Transactions
+    objective: float
+    parts: dict
+    rho: np.ndarray
+    cut_duals: np.ndarray
+    customer_price: np.ndarray
+    lp_iterations: int
+    refinement_rounds: int
+    solve_time_s: float
+
+
+class MasterProblem:
+    """The market's side of the Benders loop: participants' economics and received cuts.
+
+    Parameters
+    ----------
+    market : Market
+    loads : {'joint', 'fixed'}
+        'fixed': the first solve is PBDR without the network; customers' consumption is
+        then held at that result and only DERs and the MG move.
+    revenue_tol : float
+        Tolerance of the tangent refinement, $ per customer-period.
+    """
+
+    def __init__(self, market: Market, loads: str = "joint", revenue_tol: float = REVENUE_TOL) -> None:
+        if loads not in LOAD_MODES:
+            raise ValueError(f"loads must be one of {LOAD_MODES}, got {loads!r}")
+        self.market = market
+        self.loads = loads
+        self.revenue_tol = revenue_tol
+        self.model = build_market_lp(market)
+        self.lp = self.model.build()
+        self._cut_rows: list[np.ndarray] = []
+        self._cut_periods: list[tuple[int, ...]] = []
+        self._solved_once = False
+
+    @property
+    def n_cuts(self) -> int:
+        return sum(r.size for r in self._cut_rows)
+
+    def add_cuts(self, cuts: Sequence[FeasibilityCut]) -> None:
+        """Append cuts ``coef . x[index] <= rhs`` as one sparse block of rows."""
+        if not cuts:
+            return
+        lens = np.array([c.index.size for c in cuts])
+        rows = np.repeat(np.arange(len(cuts)), lens)
+        cols = np.concatenate([c.index for c in cuts])
+        vals = np.concatenate([c.coef for c in cuts])
+        A = sp.csr_matrix((vals, (rows, cols)), shape=(len(cuts), self.lp.n_cols))
+        idx = self.lp.add_rows(A, -np.inf, np.array([c.rhs for c in cuts]))
+        self._cut_rows.append(idx)
+        self._cut_periods.extend(c.periods for c in cuts)
+
+    def solve(self) -> MasterSolution:
+        """Solve the master with the cuts so far (warm after the first solve).
+
+        Raises
+        ------
+        MarketInfeasibleError
+            On the first solve: the market cannot clear even without the network.
+        NetworkUnsecurableError
+            After cuts: the network cannot be secured with the available flexibility.
+        """
+        m = self.model
+        start = time.perf_counter()
+        status, rounds = solve_refined(self.lp, m.p_cols, m.r_cols, m.alpha, m.beta, self.revenue_tol)
+        elapsed = time.perf_counter() - start
+        if status is not LPStatus.OPTIMAL:
+            self._raise_infeasible()
+        x = self.lp.x[: m.layout.size].copy()
+        if self.loads == "fixed" and not self._solved_once:
+            self.lp.set_column_bounds(m.p_cols, x[m.p_cols], x[m.p_cols])
+        self._solved_once = True
+        duals = self.lp.row_duals
+        cut_rows = np.concatenate(self._cut_rows) if self._cut_rows else np.zeros(0, dtype=np.int64)
+        T, nc = m.layout.n_periods, m.layout.n_customer
+        p_c = x[m.p_cols].reshape(nc, T)
+        return MasterSolution(
+            x_kw=x,
+            transactions=Transactions.from_vector(m.layout, x),
+            objective=_objective(m.objective_parts(x, self.market)),
+            parts=m.objective_parts(x, self.market),
+            rho=duals[m.balance_rows].copy(),
+            cut_duals=np.maximum(-duals[cut_rows], 0.0),
+            customer_price=price_from_load(self.market.alpha[:, None], self.market.beta[:, None], p_c),
+            lp_iterations=self.lp.simplex_iterations,
+            refinement_rounds=rounds,
+            solve_time_s=elapsed,
+        )
+
+    def _raise_infeasible(self) -> None:
+        if self.n_cuts or self._solved_once:
+            periods = sorted({t for ps in self._cut_periods for t in ps})
+            raise NetworkUnsecurableError(
+                "the network cannot be secured with the flexibility the market has: no clearing satisfies "
+                f"TEMO's feasibility cuts; periods with cuts: {periods}"
+            )
+        raise MarketInfeasibleError(market_shortfall(self.market))
+
+
+def _objective(parts: dict) -> float:
+    return parts["revenue"] - parts["der_cost"] - parts["mg_cost"]
+
+
+def market_shortfall(market: Market) -> str:
+    """Explain why the market alone cannot clear, naming periods and totals (kW, kWh)."""
+    supply = market.der_p_max.sum(axis=0) + market.grid.p_max_kw
+    demand_min = market.p_lo.sum(axis=0)
+    short = np.flatnonzero(demand_min > supply + 1e-9)
+    if short.size:
+        detail = ", ".join(f"t={t}: min demand {demand_min[t]:.4g} kW > max supply {supply[t]:.4g} kW"
+                           for t in short[:6])
+        return f"the market cannot clear in period(s) {short.tolist()}: {detail}"
+    need = market.energy_min.sum()
+    return (f"the market cannot clear: customers' daily floors need {need:.4g} kWh in all, with max supply "
+            f"{np.minimum(supply, market.p_hi.sum(axis=0)).sum():.4g} kWh over the day")
