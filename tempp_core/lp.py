@@ -139,6 +139,13 @@ class LinearProgram:
         self._h.changeColsBounds(n, idx, np.broadcast_to(_finite(lower), (n,)).copy(),
                                  np.broadcast_to(_finite(upper), (n,)).copy())
 
+    def set_row_bounds(self, idx, lower, upper) -> None:
+        """Change bounds of rows ``idx``."""
+        idx = np.asarray(idx, dtype=np.int32)
+        n = idx.size
+        self._h.changeRowsBounds(n, idx, np.broadcast_to(_finite(lower), (n,)).copy(),
+                                 np.broadcast_to(_finite(upper), (n,)).copy())
+
     # ------------------------------------------------------------------ solving
     def solve(self) -> LPStatus:
         """Solve (warm when the model was solved before); returns the status."""

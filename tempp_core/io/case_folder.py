@@ -117,6 +117,6 @@ def write_case(case: Case, folder) -> Path:
     agg = m.aggregator
     (folder / "case.toml").write_text(
         f'name = "{case.name}"\nn_periods = {T}\n\n[grid]\np_max_kw = {m.grid.p_max_kw!r}\nlmp = "lmp_per_kwh"\n\n'
-        f"[aggregator]\nprice_min = {agg.price_min!r}\nprice_max = {agg.price_max!r}\ndaily_cap = {agg.daily_cap!r}\n"
+        f"[aggregator]\nprice_min = {agg.price_min!r}\nprice_max = {agg.price_max!r}\ndaily_cap = {agg.cap(T)!r}\n"
     )
     return folder

@@ -106,11 +106,20 @@ class Customer:
 
 @dataclass(frozen=True)
 class Aggregator:
-    """The load aggregator's limits on personalized prices (Table C2)."""
+    """The load aggregator's limits on personalized prices (Table C2).
+
+    ``daily_cap`` bounds each customer's sum of prices over the horizon, $/kWh summed.
+    Left at None it is Table C2's 4.32 for 24 periods, i.e. 0.18 per period: for a horizon
+    of T periods, 0.18 T (our choice for horizons other than a day).
+    """
 
     price_min: float = PRICE_MIN
     price_max: float = PRICE_MAX
-    daily_cap: float = DAILY_CAP
+    daily_cap: float | None = None
+
+    def cap(self, T: int) -> float:
+        """The cap over a horizon of T periods."""
+        return DAILY_CAP * T / 24.0 if self.daily_cap is None else float(self.daily_cap)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +164,7 @@ class Market:
                 raise CaseError(f"participant name {n!r} is used more than once (or is the reserved 'MG')")
             seen.add(n)
         agg = self.aggregator
-        if not (0 <= agg.price_min < agg.price_max) or agg.daily_cap <= 0:
+        if not (0 <= agg.price_min < agg.price_max) or agg.cap(T) <= 0:
             raise CaseError(f"aggregator limits {agg} must satisfy 0 <= price_min < price_max and daily_cap > 0")
         lmp = _profile(self.grid.lmp_per_kwh, T, "main grid lmp_per_kwh", allow_scalar=False)
         if not (np.isfinite(self.grid.p_max_kw) and self.grid.p_max_kw >= 0):

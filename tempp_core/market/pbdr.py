@@ -46,7 +46,12 @@ def customer_arrays(customers: Sequence, T: int, aggregator, bands: dict, alpha0
     band = np.zeros((n, 2))
     alpha = np.zeros(n)
     beta = np.zeros(n)
-    p_ref = (alpha0 - aggregator.daily_cap / T) / (2.0 * beta0)
+    cap = aggregator.cap(T)
+    p_ref = (alpha0 - cap / T) / (2.0 * beta0)
+    if p_ref <= 0:
+        raise CaseError(
+            f"the default calibration needs alpha > daily_cap / T; got alpha {alpha0} and cap {cap} over {T} periods"
+        )
     for i, c in enumerate(customers):
         if c.kind not in bands:
             raise CaseError(f"customer '{c.name}' has kind {c.kind!r}; expected one of {sorted(bands)}")
@@ -80,7 +85,7 @@ def customer_arrays(customers: Sequence, T: int, aggregator, bands: dict, alpha0
             f"band [{band_lo[i, t]:.4g}, {band_hi[i, t]:.4g}] kW and price-feasible interval "
             f"[{price_lo[i, 0]:.4g}, {price_hi[i, 0]:.4g}] kW do not meet (period {t})"
         )
-    floor = daily_energy_floor(alpha, beta, aggregator.daily_cap, T)
+    floor = daily_energy_floor(alpha, beta, cap, T)
     short = np.flatnonzero(p_hi.sum(axis=1) < floor - 1e-9)
     if short.size:
         i = short[0]
