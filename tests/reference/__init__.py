@@ -1,0 +1,1 @@
+"""Slow, naive reference implementations that the package is checked against."""
