@@ -7,11 +7,16 @@ The network side (TEMO): :class:`Feeder`, :func:`power_flow`, :func:`sensitivity
 from . import cases, io
 from .feeder import Feeder
 from .physics.power_flow import PowerFlowBuffers, PowerFlowResult, power_flow
+from .physics.paper import PaperSensitivity, distribution_coefficients
 from .physics.sensitivity import AdjointBuffers, Sensitivity, sensitivity
+
+from .case import Case  # noqa: E402
+from .clearing import clear  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Feeder", "power_flow", "PowerFlowResult", "PowerFlowBuffers", "sensitivity",
-    "Sensitivity", "AdjointBuffers", "cases", "io",
+    "Sensitivity", "AdjointBuffers", "PaperSensitivity", "distribution_coefficients", "cases", "io",
+    "clear", "Case",
 ]
