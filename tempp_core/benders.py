@@ -19,6 +19,9 @@ from .case import Case
 from .errors import NetworkUnsecurableError
 from .market.master import MasterProblem, MasterSolution
 from .messages import FeasibilityCut
+
+#: Revenue tolerance ($ per customer-period) of the master while cuts are being collected.
+COARSE_REVENUE_TOL = 1e-4
 from .temo import Temo
 
 
@@ -90,10 +93,17 @@ def run_benders(case: Case, *, sensitivity: str = "exact", cuts: str = "period",
     cuts_sent: list[FeasibilityCut] = []
     solution = None
     x_first = None
+    # Cuts are valid whatever the master's accuracy, so the revenue's tangents are refined
+    # coarsely while TEMO still finds violations and finely once it does not.
+    fine = master.revenue_tol
+    coarse = max(fine, COARSE_REVENUE_TOL)
+    tolerance = coarse
     for iteration in range(1, max_iter + 1):
         start = time.perf_counter()
         try:
-            solution = master.solve()
+            # With loads fixed, the first solve sets the loads for good: solve it finely.
+            first_fixed = loads == "fixed" and iteration == 1
+            solution = master.solve(revenue_tol=fine if first_fixed else tolerance)
         except NetworkUnsecurableError:
             if sensitivity == "exact" or solution is None:
                 raise
@@ -107,7 +117,10 @@ def run_benders(case: Case, *, sensitivity: str = "exact", cuts: str = "period",
         history.append(IterationRecord(iteration, reply.violation, len(reply.cuts), solution.objective,
                                        master_time, temo_time))
         if reply.violation <= tol:
-            return BendersOutcome(solution, tuple(history), True, "optimal", tuple(cuts_sent), x_first)
+            if tolerance == fine:
+                return BendersOutcome(solution, tuple(history), True, "optimal", tuple(cuts_sent), x_first)
+            tolerance = fine  # safe at the coarse optimum: polish, and check again
+            continue
         master.add_cuts(reply.cuts)
         cuts_sent.extend(reply.cuts)
     warnings.warn(

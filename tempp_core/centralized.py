@@ -17,7 +17,6 @@ from .errors import MarketInfeasibleError, NetworkUnsecurableError
 from .lp import LPStatus
 from .market.master import MasterProblem, build_market_lp, market_shortfall
 from .market.pbdr import price_from_load
-from .market.revenue import solve_refined
 from .messages import Transactions
 from .network_lp import network_block
 from .temo.connection import InjectionMap
@@ -69,7 +68,7 @@ def solve_centralized(case: Case, loads: str = "joint") -> CentralizedOutcome:
     lay = model.layout
     T = lay.n_periods
     unconstrained = MasterProblem(market).solve()  # raises MarketInfeasibleError
-    lp = model.build()
+    lp, revenue = model.build()
     if loads == "fixed":
         fixed = unconstrained.x_kw[model.p_cols]
         lp.set_column_bounds(model.p_cols, fixed, fixed)
@@ -80,7 +79,7 @@ def solve_centralized(case: Case, loads: str = "joint") -> CentralizedOutcome:
     A = sp.hstack([block.A_x, sp.csr_matrix((block.A_x.shape[0], n_market_cols - lay.size)), block.A_net],
                   format="csr")
     net_rows = lp.add_rows(A, 0.0, 0.0)
-    status, _ = solve_refined(lp, model.p_cols, model.r_cols, model.alpha, model.beta)
+    status, _ = revenue.solve()
     if status is not LPStatus.OPTIMAL:
         raise NetworkUnsecurableError(
             "the network cannot be secured with the flexibility the market has (centralized LP infeasible)"

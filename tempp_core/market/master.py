@@ -19,7 +19,7 @@ from ..lp import LinearProgram, LPStatus
 from ..messages import FeasibilityCut, TransactionLayout, Transactions
 from .participants import Market
 from .pbdr import price_from_load
-from .revenue import REVENUE_TOL, initial_tangents, revenue, solve_refined
+from .revenue import REVENUE_TOL, RevenueApproximation, revenue
 
 LOAD_MODES = ("joint", "fixed")
 
@@ -67,13 +67,13 @@ class MarketLP:
         mg_cost = float((market.lmp * x_kw[nd * T:(nd + 1) * T]).sum())
         return {"revenue": rev, "der_cost": der_cost, "mg_cost": mg_cost}
 
-    def build(self) -> LinearProgram:
-        """A live LP holding these columns, rows and the initial tangents."""
+    def build(self, revenue_tol: float = REVENUE_TOL) -> tuple[LinearProgram, RevenueApproximation]:
+        """A live LP holding these columns and rows, and the tangent approximation of its revenue."""
         lp = LinearProgram()
         lp.add_columns(self.cost, self.col_lower, self.col_upper)
         lp.add_rows(self.A, self.row_lower, self.row_upper)
-        initial_tangents(lp, self.p_cols, self.r_cols, self.alpha, self.beta, self.p_lo, self.p_hi)
-        return lp
+        return lp, RevenueApproximation(lp, self.p_cols, self.r_cols, self.alpha, self.beta, self.p_lo,
+                                        self.p_hi, revenue_tol)
 
 
 def build_market_lp(market: Market) -> MarketLP:
@@ -161,7 +161,7 @@ class MasterProblem:
         self.loads = loads
         self.revenue_tol = revenue_tol
         self.model = build_market_lp(market)
-        self.lp = self.model.build()
+        self.lp, self.revenue = self.model.build(revenue_tol)
         self._cut_rows: list[np.ndarray] = []
         self._cut_periods: list[tuple[int, ...]] = []
         self._solved_once = False
@@ -183,8 +183,11 @@ class MasterProblem:
         self._cut_rows.append(idx)
         self._cut_periods.extend(c.periods for c in cuts)
 
-    def solve(self) -> MasterSolution:
+    def solve(self, revenue_tol: float | None = None) -> MasterSolution:
         """Solve the master with the cuts so far (warm after the first solve).
+
+        ``revenue_tol`` overrides the tangent-refinement tolerance from now on ($ per
+        customer-period); a coarse value is enough while cuts are still being collected.
 
         Raises
         ------
@@ -195,7 +198,7 @@ class MasterProblem:
         """
         m = self.model
         start = time.perf_counter()
-        status, rounds = solve_refined(self.lp, m.p_cols, m.r_cols, m.alpha, m.beta, self.revenue_tol)
+        status, rounds = self.revenue.solve(tol=revenue_tol)
         elapsed = time.perf_counter() - start
         if status is not LPStatus.OPTIMAL:
             self._raise_infeasible()

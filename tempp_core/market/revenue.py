@@ -3,8 +3,11 @@
 The load aggregator earns ``f(p) = alpha p - 2 beta p^2`` from a customer consuming p kW in
 one period (price alpha - 2 beta p times p). An LP maximizes an epigraph variable r with
 ``r <= f(p0) + f'(p0) (p - p0)`` for tangent points p0 (an outer approximation of the
-concave f); after each solve a tangent is added at the current p wherever ``r - f(p)``
-exceeds the tolerance, until none does. Shared by the master and the centralized solver.
+concave f). After each solve a tangent is added at the current p wherever ``r - f(p)``
+exceeds the tolerance (Kelley's cutting plane), and the LP is re-solved warm, until none
+does. (A Newton-type extra tangent at the point where marginal revenue meets the LP's
+marginal price was tried and measured slower: customers are coupled through their daily
+floors and the balance, so that price moves.) Shared by the master and the centralized LP.
 """
 from __future__ import annotations
 
@@ -22,62 +25,64 @@ def revenue(alpha, beta, p_kw):
     return alpha * p_kw - 2.0 * beta * p_kw**2
 
 
-def tangent_rows(n_cols: int, p_cols: np.ndarray, r_cols: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
-                 p0: np.ndarray):
-    """Rows ``r - f'(p0) p <= f(p0) - f'(p0) p0`` for each (p_col, r_col, p0), as (A, lower, upper)."""
-    slope = alpha - 4.0 * beta * p0
-    k = p_cols.size
-    rows = np.repeat(np.arange(k), 2)
-    cols = np.column_stack([r_cols, p_cols]).ravel()
-    vals = np.column_stack([np.ones(k), -slope]).ravel()
-    A = sp.csr_matrix((vals, (rows, cols)), shape=(k, n_cols))
-    upper = revenue(alpha, beta, p0) - slope * p0
-    return A, np.full(k, -np.inf), upper
+class RevenueApproximation:
+    """Tangent outer approximation of the revenue of every customer-period in one LP.
 
-
-def add_tangents(lp: LinearProgram, p_cols, r_cols, alpha, beta, p0) -> int:
-    """Add tangents at points p0 (arrays of equal length); returns how many."""
-    A, lower, upper = tangent_rows(lp.n_cols, p_cols, r_cols, alpha, beta, p0)
-    lp.add_rows(A, lower, upper)
-    return p_cols.size
-
-
-def initial_tangents(lp: LinearProgram, p_cols, r_cols, alpha, beta, lo, hi) -> int:
-    """Tangents at both ends and the middle of each customer-period interval."""
-    n = 0
-    for p0 in (lo, hi, 0.5 * (lo + hi)):
-        n += add_tangents(lp, p_cols, r_cols, alpha, beta, p0)
-    return n
-
-
-def refine_revenue(lp: LinearProgram, p_cols, r_cols, alpha, beta, tol: float = REVENUE_TOL) -> int:
-    """After an optimal solve: add a tangent at the current p wherever r - f(p) > tol.
-
-    Returns the number of tangents added (0: the LP optimum is the concave optimum).
+    Parameters
+    ----------
+    lp : LinearProgram
+        Holds columns ``p_cols`` (kW) and ``r_cols`` ($), aligned.
+    alpha, beta, lo, hi : ndarray, like ``p_cols``
+        Utility parameters and bounds of each customer-period.
+    tol : float
+        Accepted gap r - f(p), $ per customer-period.
     """
-    x = lp.x
-    p = x[p_cols]
-    gap = x[r_cols] - revenue(alpha, beta, p)
-    sel = np.flatnonzero(gap > tol)
-    if sel.size:
-        add_tangents(lp, p_cols[sel], r_cols[sel], alpha[sel], beta[sel], p[sel])
-    return sel.size
 
+    def __init__(self, lp: LinearProgram, p_cols, r_cols, alpha, beta, lo, hi, tol: float = REVENUE_TOL) -> None:
+        self.lp, self.p_cols, self.r_cols = lp, np.asarray(p_cols), np.asarray(r_cols)
+        self.alpha, self.beta, self.lo, self.hi, self.tol = alpha, beta, lo, hi, tol
+        everyone = np.arange(self.p_cols.size)
+        for p0 in (lo, hi, 0.5 * (lo + hi)):
+            self._add(everyone, p0)
 
-def solve_refined(lp: LinearProgram, p_cols, r_cols, alpha, beta, tol: float = REVENUE_TOL,
-                  max_rounds: int = 200) -> tuple[LPStatus, int]:
-    """Solve and refine tangents until the revenue is exact; returns (status, rounds).
+    def _add(self, which: np.ndarray, p0: np.ndarray) -> None:
+        """Tangents ``r - f'(p0) p <= f(p0) - f'(p0) p0`` for customer-periods ``which``."""
+        a, b = self.alpha[which], self.beta[which]
+        slope = a - 4.0 * b * p0
+        k = which.size
+        rows = np.repeat(np.arange(k), 2)
+        cols = np.column_stack([self.r_cols[which], self.p_cols[which]]).ravel()
+        vals = np.column_stack([np.ones(k), -slope]).ravel()
+        A = sp.csr_matrix((vals, (rows, cols)), shape=(k, self.lp.n_cols))
+        self.lp.add_rows(A, -np.inf, revenue(a, b, p0) - slope * p0)
 
-    Stops early when a round no longer moves the objective (the remaining gap is below
-    what the LP solver's own tolerances can resolve)."""
-    previous = np.inf
-    for rounds in range(1, max_rounds + 1):
-        status = lp.solve()
-        if status is not LPStatus.OPTIMAL:
-            return status, rounds
-        objective = lp.objective
-        stalled = abs(previous - objective) <= 1e-13 * max(1.0, abs(objective))
-        if stalled or refine_revenue(lp, p_cols, r_cols, alpha, beta, tol) == 0:
-            return status, rounds
-        previous = objective
-    return status, max_rounds
+    def refine(self) -> int:
+        """After an optimal solve, add tangents where the gap exceeds ``tol``; returns how many
+        customer-periods were refined (0: the LP optimum is the concave optimum)."""
+        x = self.lp.x
+        p = x[self.p_cols]
+        gap = x[self.r_cols] - revenue(self.alpha, self.beta, p)
+        sel = np.flatnonzero(gap > self.tol)
+        if sel.size:
+            self._add(sel, p[sel])
+        return sel.size
+
+    def solve(self, max_rounds: int = 100, tol: float | None = None) -> tuple[LPStatus, int]:
+        """Solve and refine until the revenue is exact; returns (status, rounds).
+
+        Stops early when a round no longer moves the objective (the remaining gap is below
+        what the LP solver's own tolerances can resolve)."""
+        if tol is not None:
+            self.tol = tol
+        previous = np.inf
+        status = LPStatus.OTHER
+        for rounds in range(1, max_rounds + 1):
+            status = self.lp.solve()
+            if status is not LPStatus.OPTIMAL:
+                return status, rounds
+            objective = self.lp.objective
+            stalled = abs(previous - objective) <= 1e-13 * max(1.0, abs(objective))
+            if stalled or self.refine() == 0:
+                return status, rounds
+            previous = objective
+        return status, max_rounds
