@@ -29,9 +29,10 @@ def _cmd_pf(args: argparse.Namespace) -> int:
 
 
 def _load_case(name: str):
+    from pathlib import Path
+
     from . import cases
     from .io import read_case
-    from pathlib import Path
 
     if Path(name).is_dir():
         return read_case(name)
@@ -85,8 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .errors import TemppError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (TemppError, KeyError) as exc:  # reported, not crashed on
+        print(f"tempp {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
