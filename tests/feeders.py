@@ -7,16 +7,23 @@ from hypothesis import strategies as st
 from tempp_core.feeder import Feeder
 
 
-def random_feeder_arrays(seed: int, n_bus: int, with_ratio: bool = False) -> dict:
-    """Raw arrays of a random feeder: random parents, nested random phases, random symmetric
-    r and x with mutual terms, buses listed in a shuffled order and some lines reversed."""
-    rng = np.random.default_rng(seed)
+def random_tree(rng: np.random.Generator, n_bus: int, p_narrow: float) -> tuple[np.ndarray, list[str]]:
+    """Random parents (parent[j] < j) and nested phases: with probability ``p_narrow`` a bus
+    keeps a random non-empty subset of its parent's phases, else all of them."""
     parent = np.array([-1] + [int(rng.integers(0, j)) for j in range(1, n_bus)])
     phases = ["abc"]
     for j in range(1, n_bus):
         up = phases[parent[j]]
-        k = int(rng.integers(1, len(up) + 1)) if rng.random() < 0.5 else len(up)
+        k = int(rng.integers(1, len(up) + 1)) if rng.random() < p_narrow else len(up)
         phases.append("".join(sorted(rng.choice(list(up), size=k, replace=False))))
+    return parent, phases
+
+
+def random_feeder_arrays(seed: int, n_bus: int, with_ratio: bool = False) -> dict:
+    """Raw arrays of a random feeder: random parents, nested random phases, random symmetric
+    r and x with mutual terms, buses listed in a shuffled order and some lines reversed."""
+    rng = np.random.default_rng(seed)
+    parent, phases = random_tree(rng, n_bus, 0.5)
     n_line = n_bus - 1
     a = rng.uniform(0.001, 0.02, (n_line, 3, 3))
     r = (a + a.transpose(0, 2, 1)) / 2 + np.eye(3) * rng.uniform(0.01, 0.05, (n_line, 1, 1))

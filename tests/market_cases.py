@@ -10,17 +10,14 @@ from tempp_core.market import DER, Customer, MainGrid, Market
 from tempp_core.network_lp import network_block
 from tempp_core.temo.connection import InjectionMap
 
+from feeders import random_tree
+
 KINDS = ("RL", "IL", "CL", "AL")
 
 
 def random_feeder(rng: np.random.Generator, n_bus: int, z_scale: float) -> Feeder:
     """A random radial three-phase feeder with single- and two-phase laterals."""
-    parent = np.array([-1] + [int(rng.integers(0, j)) for j in range(1, n_bus)])
-    phases = ["abc"]
-    for j in range(1, n_bus):
-        up = phases[parent[j]]
-        k = int(rng.integers(1, len(up) + 1)) if rng.random() < 0.4 else len(up)
-        phases.append("".join(sorted(rng.choice(list(up), size=k, replace=False))))
+    parent, phases = random_tree(rng, n_bus, 0.4)
     n_line = n_bus - 1
     r = np.zeros((n_line, 3, 3))
     x = np.zeros((n_line, 3, 3))
@@ -90,16 +87,20 @@ def _random_case(rng: np.random.Generator, n_bus: int, n_der: int, n_customer: i
 
 def independent_state(case: Case, x_kw: np.ndarray):
     """Network state at x by a sparse direct solve of the explicit LinDist3Flow rows (no sweeps)."""
-    T = case.n_periods
     inj = InjectionMap.build(case.feeder, case.market.layout(), case.connections())
-    block = network_block(case.feeder, inj, T)
+    return solve_network_rows(case.feeder, inj, case.n_periods, x_kw)
+
+
+def solve_network_rows(feeder: Feeder, injections: InjectionMap, T: int, x_kw: np.ndarray):
+    """Bus-major (v2, P, Q) from the explicit rows of :func:`network_block`, swing held."""
+    block = network_block(feeder, injections, T)
     n = block.A_net.shape[1]
     per = block.n_cols_per_period
     fixed = np.zeros(n, dtype=bool)
     z = np.zeros(n)
     for t in range(T):
         fixed[t * per:t * per + 3] = True
-        z[t * per:t * per + 3] = case.feeder.v_swing_pu**2
+        z[t * per:t * per + 3] = feeder.v_swing_pu**2
     A = block.A_net.tocsc()
     z[~fixed] = sp.linalg.spsolve(A[:, ~fixed].tocsc(), -(block.A_x @ x_kw) - A[:, fixed] @ z[fixed])
     return block.unpack(z, T)

@@ -1,15 +1,15 @@
 """TEMO: injections, violation (closed form vs HiGHS slack LP), cut gradients, explicit LP rows."""
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import tempp_core as tc
 from tempp_core.errors import CaseError
 from tempp_core.messages import TransactionLayout, Transactions
-from tempp_core.network_lp import network_block
 from tempp_core.temo import Connection, Temo
 from tempp_core.temo.limits import constraint_values
 from tempp_core.temo.slack import solve_slack_lp
+
+from market_cases import solve_network_rows
 
 T = 3
 LAYOUT = TransactionLayout(("g1", "pv"), ("c1", "c2", "c3"), T)
@@ -104,18 +104,7 @@ def test_constraint_cuts_are_the_exact_constraint_rows(feeder):
 def test_explicit_network_rows_reproduce_the_power_flow(feeder):
     temo = Temo(feeder, LAYOUT, CONNECTIONS)
     x = _proposal(4)
-    block = network_block(feeder, temo.injections, T)
-    n = block.A_net.shape[1]
-    per = block.n_cols_per_period
-    fixed = np.zeros(n, dtype=bool)
-    z = np.zeros(n)
-    for t in range(T):
-        fixed[t * per:t * per + 3] = True
-        z[t * per:t * per + 3] = feeder.v_swing_pu**2
-    A = block.A_net.tocsc()
-    rhs = -(block.A_x @ x) - A[:, fixed] @ z[fixed]
-    z[~fixed] = sp.linalg.spsolve(A[:, ~fixed].tocsc(), rhs)
-    v2, P, Q = block.unpack(z, T)
+    v2, P, Q = solve_network_rows(feeder, temo.injections, T, x)
     state = temo.state(x)
     on = np.broadcast_to(feeder.bus_phases[:, None, :], v2.shape)
     np.testing.assert_allclose(v2[on], state.v2[on], atol=1e-12)
