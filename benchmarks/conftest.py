@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tempp_core as tc
-from tempp_core.cases.synthetic import synthetic
+from tempp_core.cases import synthetic
 
 T = 24
 #: A 24-hour load shape (multiplier of the base loads) for snapshot studies.

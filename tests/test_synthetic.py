@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tempp_core as tc
-from tempp_core.cases.synthetic import synthetic
+from tempp_core.cases import synthetic
 
 
 def test_same_seed_same_feeder_and_different_seed_different():

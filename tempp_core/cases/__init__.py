@@ -2,6 +2,8 @@
 
 - :func:`paper` — the default market case (a feeder built to what the source states, with
   G1, G2, WT, PV and all four customer types over 24 hours; see docs/paper_case.md).
+- :func:`ieee13`, :func:`ieee123` — the IEEE test feeders with their base loads;
+  :func:`synthetic` — random unbalanced feeders of any size; all return ``(feeder, p, q)``.
 - :func:`data_path` — folder of an embedded feeder (``'ieee13'``, ``'ieee123'``) for
   :func:`tempp_core.io.read_csv_case`.
 - :func:`load` — a market case by name: ``'paper'``, or an IEEE feeder populated with
@@ -10,6 +12,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+
+from .synthetic_feeders import synthetic
 
 _DATA = Path(__file__).parent / "data"
 
@@ -21,6 +25,20 @@ def data_path(name: str) -> Path:
         known = sorted(p.name for p in _DATA.iterdir() if p.is_dir())
         raise KeyError(f"no embedded case {name!r}; known: {known}")
     return path
+
+
+def ieee13():
+    """The IEEE 13-bus feeder: ``(feeder, p, q)``, base loads in p.u. (capacitors in q)."""
+    from ..io.csv_case import read_csv_case
+
+    return read_csv_case(data_path("ieee13"))
+
+
+def ieee123():
+    """The IEEE 123-bus feeder: ``(feeder, p, q)``, base loads in p.u. (capacitors in q)."""
+    from ..io.csv_case import read_csv_case
+
+    return read_csv_case(data_path("ieee123"))
 
 
 def paper():

@@ -1,4 +1,4 @@
-"""Kernels that build random radial feeders (used by :mod:`tempp_core.cases.synthetic`)."""
+"""Kernels that build random radial feeders (used by :mod:`tempp_core.cases.synthetic_feeders`)."""
 from __future__ import annotations
 
 import numpy as np
