@@ -20,6 +20,8 @@ def test_customers_take_the_place_of_the_base_loads():
         expected = pu_to_kw(np.clip(p[bus], 0, None), feeder.s_base_kva).sum()
         assert mean_by_bus[feeder.bus_names[bus]] == pytest.approx(expected, rel=1e-3)
     again = populate(feeder, p, q, seed=5, customers_per_bus=2)
+    chosen = populate(feeder, p, q, seed=5, der_buses=("67", "72", "76", "101"))
+    assert [pl.bus for pl in chosen.placement[-4:]] == ["67", "72", "76", "101"]
     assert [c.kind for c in again.market.customers] == [c.kind for c in case.market.customers]
     assert again.placement == case.placement
 

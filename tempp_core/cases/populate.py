@@ -34,7 +34,8 @@ def _profiles() -> pd.DataFrame:
 
 def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed: int = 0,
              customers_per_bus: int = 1, mg_share: float = 0.8, name: str = "populated",
-             line_limit_factor: float | None = 2.0, v_limits: tuple[float, float] | None = None) -> Case:
+             line_limit_factor: float | None = 2.0, v_limits: tuple[float, float] | None = None,
+             der_buses: tuple[str, str, str, str] | None = None) -> Case:
     """A 24-period market case on ``feeder`` with customers at its loads.
 
     Parameters
@@ -55,6 +56,9 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
         keeps the feeder's limits.
     v_limits : (float, float), optional
         Voltage limits (p.u.) for every bus instead of the feeder's.
+    der_buses : four bus names, optional
+        Where G1, G2, WT and PV connect (three-phase buses); drawn at random far from the
+        source when omitted.
     """
     rng = np.random.default_rng(seed)
     prof = _profiles()
@@ -77,7 +81,8 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
     total = load_kw.sum()
     three = np.flatnonzero(feeder.bus_phases.all(axis=1) & (np.arange(feeder.n_bus) > 0))
     far = three[np.argsort(feeder.depth()[three])][-max(4, three.size // 3):]
-    der_buses = rng.choice(far, size=4, replace=far.size < 4)
+    drawn = rng.choice(far, size=4, replace=far.size < 4)
+    der_buses = drawn if der_buses is None else feeder.bus_index(list(der_buses))
     wt = prof["wt_kw"].to_numpy() / prof["wt_kw"].max()
     pv = prof["pv_kw"].to_numpy() / prof["pv_kw"].max()
     ders = [
