@@ -117,15 +117,16 @@ def der_prices(layout: TransactionLayout, rho: np.ndarray, cuts: tuple[Feasibili
 
 def _network_report(case: Case, x_kw: np.ndarray, x_first_kw: np.ndarray) -> NetworkReport:
     temo = Temo(case.feeder, case.market.layout(), case.connections())
-    before = temo.state(x_first_kw).assessment.worst
+    before = temo.state(x_first_kw)
     state = temo.state(x_kw)
     absent_bus = ~case.feeder.bus_phases[:, None, :]
     absent_line = ~case.feeder.line_phases[:, None, :]
     vm = np.sqrt(np.where(absent_bus, np.nan, state.v2))
+    vm_before = np.sqrt(np.where(absent_bus, np.nan, before.v2))
     P = np.where(absent_line, np.nan, state.P)
     Q = np.where(absent_line, np.nan, state.Q)
-    return NetworkReport(case.feeder.bus_names, case.feeder.line_names, vm, P, Q, before,
-                         state.assessment.worst)
+    return NetworkReport(case.feeder.bus_names, case.feeder.line_names, vm, P, Q, before.assessment.worst,
+                         state.assessment.worst, vm_before)
 
 
 __all__ = ["clear", "der_prices", "Transactions"]

@@ -61,6 +61,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             for name, frame in result.tables().items():
                 frame.to_csv(out / (f"{name}.csv" if len(results) == 1 else f"{method}_{name}.csv"), index=False)
         print(f"tables written to {out}/")
+    if args.plots:
+        from .plots import save_all
+
+        for method, result in results.items():
+            folder = args.plots if len(results) == 1 else f"{args.plots}/{method}"
+            files = save_all(result, case, folder)
+            print(f"plots written: {', '.join(str(f) for f in files)}")
     return 0
 
 
@@ -81,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-iter", type=int, default=200)
     run.add_argument("--compare", action="store_true", help="run Benders and centralized and print the gap")
     run.add_argument("--out", metavar="DIR", help="write every result table as CSV into DIR")
+    run.add_argument("--plots", metavar="DIR", help="write the figures (PNG) into DIR (needs the plot extra)")
     run.set_defaults(func=_cmd_run)
     return parser
 

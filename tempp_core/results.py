@@ -27,6 +27,8 @@ class NetworkReport:
         Largest single limit violation of the market cleared without the network, p.u.
     worst_violation : float
         Largest single limit violation at the final transactions, p.u.
+    vm_before : ndarray (n_bus, T, 3)
+        Voltage magnitude of the market cleared without the network, p.u.
     """
 
     bus_names: tuple[str, ...]
@@ -36,6 +38,7 @@ class NetworkReport:
     Q: np.ndarray
     worst_violation_before: float
     worst_violation: float
+    vm_before: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)

@@ -29,6 +29,16 @@ def tree_depths(parent):
 
 
 @njit(cache=True)
+def path_sums(parent, line_values):
+    """Sum of ``line_values`` (n_line,) over the path root -> each bus, (n_bus,)."""
+    n = parent.size
+    out = np.zeros(n)
+    for j in range(1, n):
+        out[j] = out[parent[j]] + line_values[j - 1]
+    return out
+
+
+@njit(cache=True)
 def tree_subtree_sizes(parent):
     """Buses in each subtree, itself included (reverse preorder accumulation)."""
     n = parent.size
