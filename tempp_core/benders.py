@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .case import Case
-from .errors import NetworkUnsecurableError
+from .errors import MarketInfeasibleError, NetworkUnsecurableError
 from .market.master import MasterProblem, MasterSolution
-from .messages import FeasibilityCut
+from .messages import FeasibilityCut, TemoReply, Transactions
 
 #: Revenue tolerance ($ per customer-period) of the master while cuts are being collected.
 COARSE_REVENUE_TOL = 1e-4
@@ -61,6 +61,72 @@ class BendersOutcome:
     x_first_kw: np.ndarray
 
 
+class BendersRun:
+    """The market's side of one Benders clearing, one round at a time.
+
+    ``propose()`` solves the master and returns the transactions to send to TEMO (or None
+    once finished); ``receive(reply)`` takes TEMO's answer. Keeping the two sides apart lets
+    one TEMO answer many markets at once (:func:`run_benders_many`).
+    """
+
+    def __init__(self, market, *, sensitivity: str = "exact", loads: str = "joint", tol: float = 1e-9,
+                 max_iter: int = 200) -> None:
+        self.master = MasterProblem(market, loads=loads)
+        self.sensitivity, self.loads, self.tol, self.max_iter = sensitivity, loads, tol, max_iter
+        self.history: list[IterationRecord] = []
+        self.cuts_sent: list[FeasibilityCut] = []
+        self.solution: MasterSolution | None = None
+        self.x_first: np.ndarray | None = None
+        self.outcome: BendersOutcome | None = None
+        # Cuts are valid whatever the master's accuracy, so the revenue's tangents are refined
+        # coarsely while TEMO still finds violations and finely once it does not.
+        self._fine = self.master.revenue_tol
+        self._tolerance = max(self._fine, COARSE_REVENUE_TOL)
+        self._master_time = 0.0
+
+    def propose(self) -> Transactions | None:
+        """Solve the master; the transactions for TEMO, or None when the run has ended."""
+        if self.outcome is not None:
+            return None
+        start = time.perf_counter()
+        first_fixed = self.loads == "fixed" and not self.history  # sets the loads for good
+        try:
+            self.solution = self.master.solve(revenue_tol=self._fine if first_fixed else self._tolerance)
+        except NetworkUnsecurableError:
+            if self.sensitivity == "exact" or self.solution is None:
+                raise
+            self._finish(False, "master_infeasible")
+            return None
+        self._master_time = time.perf_counter() - start
+        if self.x_first is None:
+            self.x_first = self.solution.x_kw
+        return self.solution.transactions
+
+    def receive(self, reply: TemoReply, temo_time_s: float = 0.0) -> None:
+        """Take TEMO's answer to the last proposal."""
+        self.history.append(IterationRecord(len(self.history) + 1, reply.violation, len(reply.cuts),
+                                            self.solution.objective, self._master_time, temo_time_s))
+        if reply.violation <= self.tol:
+            if self._tolerance == self._fine:
+                self._finish(True, "optimal")
+                return
+            self._tolerance = self._fine  # safe at the coarse optimum: polish, and check again
+        else:
+            self.master.add_cuts(reply.cuts)
+            self.cuts_sent.extend(reply.cuts)
+        if len(self.history) >= self.max_iter:
+            warnings.warn(
+                f"Benders stopped after max_iter={self.max_iter} iterations with violation "
+                f"{reply.violation:.3g} p.u. > tol={self.tol:g}; the result is not secure",
+                RuntimeWarning, stacklevel=3,
+            )
+            self._finish(False, "max_iter")
+
+    def _finish(self, converged: bool, status: str) -> None:
+        self.outcome = BendersOutcome(self.solution, tuple(self.history), converged, status,
+                                      tuple(self.cuts_sent), self.x_first)
+
+
 def run_benders(case: Case, *, sensitivity: str = "exact", cuts: str = "period", loads: str = "joint",
                 tol: float = 1e-9, max_iter: int = 200, slack: str = "closed") -> BendersOutcome:
     """Clear ``case`` by Benders decomposition.
@@ -86,46 +152,57 @@ def run_benders(case: Case, *, sensitivity: str = "exact", cuts: str = "period",
         secured with the flexibility the market has. (In paper mode, where cuts are not
         guaranteed valid, this ends the loop with ``status='master_infeasible'``.)
     """
-    master = MasterProblem(case.market, loads=loads)
-    temo = Temo(case.feeder, case.market.layout(), case.connections(), sensitivity=sensitivity,
-                cuts=cuts, movable="all" if loads == "joint" else "supply", slack=slack, tol=tol)
-    history: list[IterationRecord] = []
-    cuts_sent: list[FeasibilityCut] = []
-    solution = None
-    x_first = None
-    # Cuts are valid whatever the master's accuracy, so the revenue's tangents are refined
-    # coarsely while TEMO still finds violations and finely once it does not.
-    fine = master.revenue_tol
-    coarse = max(fine, COARSE_REVENUE_TOL)
-    tolerance = coarse
-    for iteration in range(1, max_iter + 1):
+    temo = _temo(case, sensitivity, cuts, loads, slack, tol)
+    run = BendersRun(case.market, sensitivity=sensitivity, loads=loads, tol=tol, max_iter=max_iter)
+    while (proposal := run.propose()) is not None:
         start = time.perf_counter()
-        try:
-            # With loads fixed, the first solve sets the loads for good: solve it finely.
-            first_fixed = loads == "fixed" and iteration == 1
-            solution = master.solve(revenue_tol=fine if first_fixed else tolerance)
-        except NetworkUnsecurableError:
-            if sensitivity == "exact" or solution is None:
-                raise
-            return BendersOutcome(solution, tuple(history), False, "master_infeasible", tuple(cuts_sent), x_first)
-        master_time = time.perf_counter() - start
-        if x_first is None:
-            x_first = solution.x_kw
+        reply = temo.check(proposal)
+        run.receive(reply, time.perf_counter() - start)
+    return run.outcome
+
+
+def run_benders_many(cases, *, sensitivity: str = "exact", cuts: str = "period", loads: str = "joint",
+                     tol: float = 1e-9, max_iter: int = 200, slack: str = "closed") -> list:
+    """Clear several markets on the same feeder and placement in lockstep.
+
+    Each market keeps its own master; TEMO answers all unfinished proposals of a round in
+    one batched call (one power flow and one adjoint over scenarios x periods). Returns, per
+    case, a :class:`BendersOutcome` or the exception that ended it (market infeasible,
+    network unsecurable).
+    """
+    cases = list(cases)
+    first = cases[0]
+    for other in cases[1:]:
+        if other.feeder is not first.feeder or other.placement != first.placement:
+            raise ValueError("run_benders_many needs cases that share one feeder object and placement")
+    temo = _temo(first, sensitivity, cuts, loads, slack, tol)
+    runs: list = [BendersRun(c.market, sensitivity=sensitivity, loads=loads, tol=tol, max_iter=max_iter)
+                  for c in cases]
+    results: list = [None] * len(cases)
+    while True:
+        active, proposals = [], []
+        for k, run in enumerate(runs):
+            if results[k] is not None:
+                continue
+            try:
+                proposal = run.propose()
+            except (MarketInfeasibleError, NetworkUnsecurableError) as exc:
+                results[k] = exc
+                continue
+            if proposal is None:
+                results[k] = run.outcome
+            else:
+                active.append(k)
+                proposals.append(proposal)
+        if not active:
+            return results
         start = time.perf_counter()
-        reply = temo.check(solution.transactions)
-        temo_time = time.perf_counter() - start
-        history.append(IterationRecord(iteration, reply.violation, len(reply.cuts), solution.objective,
-                                       master_time, temo_time))
-        if reply.violation <= tol:
-            if tolerance == fine:
-                return BendersOutcome(solution, tuple(history), True, "optimal", tuple(cuts_sent), x_first)
-            tolerance = fine  # safe at the coarse optimum: polish, and check again
-            continue
-        master.add_cuts(reply.cuts)
-        cuts_sent.extend(reply.cuts)
-    warnings.warn(
-        f"Benders stopped after max_iter={max_iter} iterations with violation "
-        f"{history[-1].violation:.3g} p.u. > tol={tol:g}; the result is not secure",
-        RuntimeWarning, stacklevel=2,
-    )
-    return BendersOutcome(solution, tuple(history), False, "max_iter", tuple(cuts_sent), x_first)
+        replies = temo.check_many(proposals)
+        share = (time.perf_counter() - start) / len(active)
+        for k, reply in zip(active, replies):
+            runs[k].receive(reply, share)
+
+
+def _temo(case: Case, sensitivity: str, cuts: str, loads: str, slack: str, tol: float) -> Temo:
+    return Temo(case.feeder, case.market.layout(), case.connections(), sensitivity=sensitivity, cuts=cuts,
+                movable="all" if loads == "joint" else "supply", slack=slack, tol=tol)

@@ -132,11 +132,18 @@ class InjectionMap:
         return cls(layout, feeder.n_bus, Gp, Gq)
 
     def net_load(self, x_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Net load (p, q) p.u. in the kernels' bus-major layout (n_bus, T, 3)."""
+        """Net load (p, q) p.u. in the kernels' bus-major layout (n_bus, S*T, 3).
+
+        ``x_kw`` is one transaction vector (S = 1) or a stack of S of them, (S, layout.size);
+        column ``s*T + t`` of the result is scenario s, period t.
+        """
         T = self.layout.n_periods
-        X = np.asarray(x_kw, dtype=np.float64).reshape(-1, T)
-        p = (self.Gp @ X).reshape(self.n_bus, 3, T).transpose(0, 2, 1)
-        q = (self.Gq @ X).reshape(self.n_bus, 3, T).transpose(0, 2, 1)
+        X = np.atleast_2d(np.asarray(x_kw, dtype=np.float64))
+        S = X.shape[0]
+        # (S, participants, T) -> (participants, S*T): one sparse product for every scenario
+        X = X.reshape(S, -1, T).transpose(1, 0, 2).reshape(-1, S * T)
+        p = (self.Gp @ X).reshape(self.n_bus, 3, S * T).transpose(0, 2, 1)
+        q = (self.Gq @ X).reshape(self.n_bus, 3, S * T).transpose(0, 2, 1)
         return np.ascontiguousarray(p), np.ascontiguousarray(q)
 
     def gradient(self, g_p: np.ndarray, g_q: np.ndarray) -> np.ndarray:

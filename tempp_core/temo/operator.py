@@ -1,4 +1,9 @@
-"""The TEMO object: power flow on proposed transactions, violation, cuts."""
+"""The TEMO object: power flow on proposed transactions, violation, cuts.
+
+One call can assess many proposals on the same feeder (scenarios, or the markets of a
+batch run in lockstep): their power flows and cut gradients then go through the kernels as
+one batch of S x T columns.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from ..feeder import Feeder
-from ..messages import TemoReply, TransactionLayout, Transactions
+from ..messages import FeasibilityCut, TemoReply, TransactionLayout, Transactions
 from ..physics.power_flow import PowerFlowBuffers, solve_bus_major
 from ..physics.sensitivity import AdjointBuffers, Sensitivity
 from .connection import Connection, InjectionMap
@@ -23,12 +28,13 @@ CONSTRAINT_BATCH = 256
 
 @dataclass(frozen=True, eq=False)
 class NetworkState:
-    """TEMO-side network state at one proposal (never sent to the market).
+    """TEMO-side network state at one or more proposals (never sent to the market).
 
     Attributes
     ----------
-    v2, P, Q : ndarray, bus-major (n, T, 3), zeros on absent phases
+    v2, P, Q : ndarray, bus-major (n, S*T, 3), zeros on absent phases
     assessment : Assessment
+        Per column (scenario-major: column ``s*T + t``).
     """
 
     v2: np.ndarray
@@ -72,10 +78,8 @@ class Temo:
         self.injections = InjectionMap.build(feeder, layout, connections)
         self.limits = SafetyLimits.of(feeder)
         self.sensitivity_mode, self.cut_mode, self.slack_method, self.tol = sensitivity, cuts, slack, tol
-        T = layout.n_periods
-        self._pf = PowerFlowBuffers.allocate(feeder, T)
-        self._adj = AdjointBuffers.allocate(feeder, T)
         self._exact = Sensitivity(feeder)
+        self._buffers: dict[int, tuple[PowerFlowBuffers, AdjointBuffers]] = {}
         rows = layout.n_der + 1 + layout.n_customer
         self._movable = np.ones(rows, dtype=bool)
         if movable == "supply":
@@ -84,40 +88,52 @@ class Temo:
     # ------------------------------------------------------------------ the exchange
     def check(self, transactions: Transactions) -> TemoReply:
         """Assess a proposal and answer with the violation and, if unsafe, the cuts."""
-        x = transactions.to_vector()
-        state = self.state(x)
-        phi = state.assessment.total
-        if phi <= self.tol:
-            return TemoReply(violation=phi, cuts=())
-        return TemoReply(violation=phi, cuts=self._cuts(x, state))
+        return self.check_many([transactions])[0]
+
+    def check_many(self, proposals: Sequence[Transactions]) -> list[TemoReply]:
+        """Assess S proposals in one batch (one power flow, one adjoint); one reply each."""
+        X = np.stack([t.to_vector() for t in proposals])
+        S, T = X.shape[0], self.layout.n_periods
+        state = self.state(X)
+        phi = state.assessment.phi.reshape(S, T)
+        unsafe = [s for s in range(S) if phi[s].sum() > self.tol]
+        cuts = self._cuts(X, state, unsafe) if unsafe else {}
+        return [TemoReply(violation=float(phi[s].sum()), cuts=cuts.get(s, ())) for s in range(S)]
 
     def state(self, x_kw: np.ndarray) -> NetworkState:
-        """Power flow and closed-form (or LP) assessment at a transaction vector."""
+        """Power flow and assessment at one transaction vector (n_x,) or a stack (S, n_x)."""
         p, q = self.injections.net_load(x_kw)
-        solve_bus_major(self.feeder, p, q, self._pf, mark_absent=False)
-        v2, P, Q = (a.copy() for a in (self._pf.v2, self._pf.P, self._pf.Q))
-        assessment = assess(self.limits, v2, P, Q)
+        pf, _ = self._buffers_for(p.shape[1])
+        solve_bus_major(self.feeder, p, q, pf, mark_absent=False)
+        v2, P, Q = (a.copy() for a in (pf.v2, pf.P, pf.Q))
         if self.slack_method == "lp":
-            assessment = self._assess_lp(v2, P, Q)
-        return NetworkState(v2, P, Q, assessment)
+            return NetworkState(v2, P, Q, self._assess_lp(v2, P, Q))
+        return NetworkState(v2, P, Q, assess(self.limits, v2, P, Q))
 
     # ------------------------------------------------------------------ internals
+    def _buffers_for(self, batch: int) -> tuple[PowerFlowBuffers, AdjointBuffers]:
+        if batch not in self._buffers:
+            self._buffers[batch] = (PowerFlowBuffers.allocate(self.feeder, batch),
+                                    AdjointBuffers.allocate(self.feeder, batch))
+        return self._buffers[batch]
+
     def _assess_lp(self, v2, P, Q) -> Assessment:
         u = constraint_values(self.limits, v2, P, Q)
-        T = v2.shape[1]
-        phi = np.zeros(T)
+        B = v2.shape[1]
+        phi = np.zeros(B)
         ys = []
         for ui in u:
-            per_period = [solve_slack_lp(ui[:, t, :]) for t in range(T)]
-            phi += [e for e, _ in per_period]
-            ys.append(np.stack([y for _, y in per_period], axis=1))
+            per_column = [solve_slack_lp(ui[:, b, :]) for b in range(B)]
+            phi += [e for e, _ in per_column]
+            ys.append(np.stack([y for _, y in per_column], axis=1))
         worst = max(float(np.max(np.maximum(ui, 0.0), initial=0.0)) for ui in u)
         return Assessment(phi, ys[0] - ys[1], ys[2] - ys[3], ys[4] - ys[5], worst)
 
     def _adjoint(self, y_v2, y_P, y_Q, P_at) -> tuple[np.ndarray, np.ndarray]:
         """Gradients w.r.t. net load, bus-major (n_bus, B, 3), for weights bus-major."""
         if self.sensitivity_mode == "exact":
-            out = self._adj if y_v2.shape[1] == self._adj.g_p.shape[1] else None
+            # reuse the buffers of a batch size seen in state(); one-off sizes allocate
+            out = self._buffers.get(y_v2.shape[1], (None, None))[1]
             out = self._exact.adjoint_bus_major(y_v2, y_P, y_Q, out)
             return out.g_p, out.g_q
         from ..physics.paper import PaperSensitivity
@@ -126,25 +142,30 @@ class Temo:
         g_p, g_q = paper.adjoint(_public(y_v2), _public(y_P), _public(y_Q))
         return np.moveaxis(g_p, 0, 1), np.moveaxis(g_q, 0, 1)
 
-    def _cuts(self, x: np.ndarray, state: NetworkState):
-        a = state.assessment
+    def _cuts(self, X: np.ndarray, state: NetworkState, unsafe: list[int]) -> dict[int, tuple[FeasibilityCut, ...]]:
+        T = self.layout.n_periods
         if self.cut_mode == "constraint":
-            return self._constraint_cuts(x, state)
-        violated = np.flatnonzero(a.phi > self.tol)
+            return {s: self._constraint_cuts(X[s], state, slice(s * T, (s + 1) * T)) for s in unsafe}
+        a = state.assessment
         g_p, g_q = self._adjoint(a.y_v2, a.y_P, a.y_Q, state.P)
-        grad = self.injections.gradient(g_p, g_q)[:, violated] * self._movable[:, None]
-        groups = np.arange(violated.size) if self.cut_mode == "period" else np.zeros(violated.size, dtype=np.int64)
-        return build_cuts(self.layout, grad, violated, a.phi[violated], groups, x)
+        grad = self.injections.gradient(g_p, g_q) * self._movable[:, None]
+        out = {}
+        for s in unsafe:
+            phi = a.phi[s * T:(s + 1) * T]
+            violated = np.flatnonzero(phi > self.tol)
+            groups = np.arange(violated.size) if self.cut_mode == "period" else np.zeros(violated.size, dtype=np.int64)
+            out[s] = build_cuts(self.layout, grad[:, s * T + violated], violated, phi[violated], groups, X[s])
+        return out
 
-    def _constraint_cuts(self, x: np.ndarray, state: NetworkState):
-        kind, element, period, phase, value = violated_constraints(
-            self.limits, state.v2, state.P, state.Q, tol=0.0)
+    def _constraint_cuts(self, x: np.ndarray, state: NetworkState, columns: slice):
+        v2, P, Q = state.v2[:, columns], state.P[:, columns], state.Q[:, columns]
+        kind, element, period, phase, value = violated_constraints(self.limits, v2, P, Q, tol=0.0)
         keep = value > self.tol / max(value.size, 1)
         kind, element, period, phase, value = (a[keep] for a in (kind, element, period, phase, value))
         grads = []
         for start in range(0, kind.size, CONSTRAINT_BATCH):
             sl = slice(start, start + CONSTRAINT_BATCH)
-            grads.append(self._one_hot_gradients(kind[sl], element[sl], period[sl], phase[sl], state.P))
+            grads.append(self._one_hot_gradients(kind[sl], element[sl], period[sl], phase[sl], P))
         grad = np.hstack(grads) * self._movable[:, None]
         return build_cuts(self.layout, grad, period, value, np.arange(kind.size), x)
 
