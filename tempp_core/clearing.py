@@ -67,36 +67,41 @@ def clear(case: Case, method: str = "benders", *, sensitivity: str = "exact", cu
     if method == "benders":
         from .benders import run_benders
 
-        out = run_benders(case, sensitivity=sensitivity, cuts=cuts, loads=loads, tol=tol,
-                          max_iter=max_iter, slack=slack)
-        sol = out.solution
-        der_raw = der_prices(case.market.layout(), sol.rho, out.cuts, sol.cut_duals)
-        fields = dict(objective=sol.objective, parts=sol.parts, converged=out.converged, status=out.status,
-                      iterations=len(out.history), history=out.history, transactions=sol.transactions,
-                      customer_price=sol.customer_price, rho=sol.rho)
-        x_first = out.x_first_kw
-    else:
-        from .centralized import solve_centralized
+        outcome = run_benders(case, sensitivity=sensitivity, cuts=cuts, loads=loads, tol=tol,
+                              max_iter=max_iter, slack=slack)
+        return benders_result(case, outcome, options, time.perf_counter() - start)
+    from .centralized import solve_centralized
 
-        cen = solve_centralized(case, loads=loads)
-        der_raw = cen.der_price
-        fields = dict(objective=cen.objective, parts=cen.parts, converged=True, status="optimal", iterations=1,
-                      history=(), transactions=cen.transactions, customer_price=cen.customer_price, rho=cen.rho)
-        x_first = cen.x_unconstrained_kw
-    elapsed = time.perf_counter() - start
+    cen = solve_centralized(case, loads=loads)
+    fields = dict(objective=cen.objective, parts=cen.parts, converged=True, status="optimal", iterations=1,
+                  history=(), transactions=cen.transactions, customer_price=cen.customer_price, rho=cen.rho)
+    return _result(case, fields, cen.der_price, cen.x_unconstrained_kw, options, time.perf_counter() - start)
+
+
+def benders_result(case: Case, outcome, options: dict, elapsed_s: float) -> ClearingResult:
+    """The :class:`ClearingResult` of a finished Benders run (see :mod:`tempp_core.benders`)."""
+    sol = outcome.solution
+    der_raw = der_prices(case.market.layout(), sol.rho, outcome.cuts, sol.cut_duals)
+    fields = dict(objective=sol.objective, parts=sol.parts, converged=outcome.converged, status=outcome.status,
+                  iterations=len(outcome.history), history=outcome.history, transactions=sol.transactions,
+                  customer_price=sol.customer_price, rho=sol.rho)
+    return _result(case, fields, der_raw, outcome.x_first_kw, {**options, "method": "benders"}, elapsed_s)
+
+
+def _result(case: Case, fields: dict, der_raw: np.ndarray, x_first: np.ndarray, options: dict,
+            elapsed_s: float) -> ClearingResult:
     network = _network_report(case, fields["transactions"].to_vector(), x_first)
     market = case.market
     lmp = np.asarray(market.grid.lmp_per_kwh, dtype=np.float64)
-    der_price = np.clip(der_raw, DER_PRICE_FLOOR, lmp.max())
     t = fields["transactions"]
     settlement = settle(
         der_names=t.layout.der_names, customer_names=t.layout.customer_names, p_der_kw=t.p_der_kw,
         p_mg_kw=t.p_mg_kw, p_customer_kw=t.p_customer_kw, customer_price=fields["customer_price"],
-        rho=fields["rho"], der_price=der_raw, der_cost_per_kwh=np.array([d.cost_per_kwh for d in market.ders]),
-        lmp=lmp,
+        rho=fields["rho"], der_price=der_raw, der_cost_per_kwh=market.der_cost, lmp=lmp,
     )
-    return ClearingResult(method=method, der_price_raw=der_raw, der_price=der_price, settlement=settlement,
-                          network=network, time_s=elapsed, options=options, **fields)
+    return ClearingResult(method=options["method"], der_price_raw=der_raw,
+                          der_price=np.clip(der_raw, DER_PRICE_FLOOR, lmp.max()), settlement=settlement,
+                          network=network, time_s=elapsed_s, options=options, **fields)
 
 
 def der_prices(layout: TransactionLayout, rho: np.ndarray, cuts: tuple[FeasibilityCut, ...],

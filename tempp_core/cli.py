@@ -71,6 +71,56 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total)
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="" if done < total else "\n",
+          file=sys.stderr, flush=True)
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import clear_many
+    from .scenarios import sample
+
+    case = _load_case(args.case)
+    scenarios = sample(case, args.scenarios, seed=args.seed)
+    options = dict(cuts=args.cuts, sensitivity=args.sensitivity, loads=args.loads)
+    start = time.perf_counter()
+    progress = None if args.quiet else _progress_bar
+    if args.workers > 0:
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            result = clear_many(scenarios, client=client, progress=progress, **options)
+    else:
+        result = clear_many(scenarios, progress=progress, **options)
+    elapsed = time.perf_counter() - start
+    status = result.status
+    ok = status["error"] == ""
+    print(f"{len(status)} scenarios of '{case.name}' in {elapsed:.2f} s ({len(status) / elapsed:.1f} per second, "
+          f"{'in-process' if args.workers == 0 else f'{args.workers} Dask workers'})")
+    print(f"  converged {int(status['converged'].sum())}, failed {int((~ok).sum())}; "
+          f"iterations median {status.loc[ok, 'iterations'].median():.0f}")
+    if ok.any():
+        obj = status.loc[ok, "objective"]
+        print(f"  objective ($): mean {obj.mean():.4f}, 5%..95% {obj.quantile(0.05):.4f}..{obj.quantile(0.95):.4f}")
+    for _, row in status[~ok].head(5).iterrows():
+        print(f"  scenario {row['scenario']}: {row['error']}")
+    if args.out:
+        from pathlib import Path
+
+        out = Path(args.out)
+        if out.suffix == ".parquet":
+            result.table.to_parquet(out, index=False)
+            result.status.to_parquet(out.with_name(out.stem + "_status.parquet"), index=False)
+        else:
+            result.table.to_csv(out, index=False)
+            result.status.to_csv(out.with_name(out.stem + "_status.csv"), index=False)
+        print(f"table written to {out} (status beside it)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tempp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="write every result table as CSV into DIR")
     run.add_argument("--plots", metavar="DIR", help="write the figures (PNG) into DIR (needs the plot extra)")
     run.set_defaults(func=_cmd_run)
+    batch = sub.add_parser("batch", help="clear many scenarios of a case (Monte Carlo); one tidy table")
+    batch.add_argument("--case", default="paper", help="embedded case name or a case folder")
+    batch.add_argument("--scenarios", type=int, default=100, help="how many scenarios to sample")
+    batch.add_argument("--seed", type=int, default=0)
+    batch.add_argument("--workers", type=int, default=0,
+                       help="Dask LocalCluster workers (0: in-process, lockstep; needs the dist extra otherwise)")
+    batch.add_argument("--cuts", default="period", choices=("period", "aggregate", "constraint"))
+    batch.add_argument("--sensitivity", default="exact", choices=("exact", "paper"))
+    batch.add_argument("--loads", default="joint", choices=("joint", "fixed"))
+    batch.add_argument("--out", metavar="FILE", help="write the table (.parquet or .csv) and its status beside it")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.set_defaults(func=_cmd_batch)
     return parser
 
 
