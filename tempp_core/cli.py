@@ -121,6 +121,43 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_scaling(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .study import growth_exponents, scaling
+
+    sizes = [int(float(s)) for s in args.sizes.split(",")]
+    table = scaling(sizes, repeats=args.repeats, clear_up_to=args.clear_up_to,
+                    progress=lambda msg: print(f"timing {msg} x 24 periods ...", file=sys.stderr, flush=True))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "scaling.csv", index=False)
+    print(table.pivot(index="n_bus", columns="task", values="time_s").to_string(float_format=lambda v: f"{v:.4g}"))
+    for task, slope in growth_exponents(table).items():
+        print(f"growth exponent of {task}: {slope:.2f}")
+    try:
+        from .plots import scaling as scaling_plot
+
+        scaling_plot(table).savefig(out / "scaling.png", dpi=110)
+        print(f"table and plot written to {out}/")
+    except ImportError:
+        print(f"table written to {out}/ (install the plot extra for the figure)")
+    return 0
+
+
+def _cmd_bench_modes(args: argparse.Namespace) -> int:
+    from .study import modes_table
+
+    case = _load_case(args.case)
+    print(f"clearing '{case.name}' in every mode ...", file=sys.stderr, flush=True)
+    table = modes_table(case, repeats=args.repeats, max_iter=args.max_iter)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"table written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tempp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", metavar="FILE", help="write the table (.parquet or .csv) and its status beside it")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(func=_cmd_batch)
+    bench = sub.add_parser("bench", help="study tools: scaling over feeder sizes, modes comparison")
+    bench_sub = bench.add_subparsers(dest="study", required=True)
+    sc = bench_sub.add_parser("scaling", help="time engine and clearing on synthetic feeders of growing size")
+    sc.add_argument("--sizes", default="100,1000,10000,100000,1000000", help="comma-separated bus counts")
+    sc.add_argument("--repeats", type=int, default=3)
+    sc.add_argument("--clear-up-to", type=int, default=100_000, help="largest feeder to run full clearings on")
+    sc.add_argument("--out", default="scaling", metavar="DIR", help="folder for scaling.csv and scaling.png")
+    sc.set_defaults(func=_cmd_bench_scaling)
+    md = bench_sub.add_parser("modes", help="iterations and time of every cut/sensitivity/loads mode on a case")
+    md.add_argument("--case", default="paper")
+    md.add_argument("--repeats", type=int, default=3)
+    md.add_argument("--max-iter", type=int, default=100)
+    md.add_argument("--out", metavar="FILE", help="write the table as CSV")
+    md.set_defaults(func=_cmd_bench_modes)
     return parser
 
 

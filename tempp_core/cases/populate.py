@@ -35,7 +35,7 @@ def _profiles() -> pd.DataFrame:
 def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed: int = 0,
              customers_per_bus: int = 1, mg_share: float = 0.8, name: str = "populated",
              line_limit_factor: float | None = 2.0, v_limits: tuple[float, float] | None = None,
-             der_buses: tuple[str, str, str, str] | None = None) -> Case:
+             der_buses: tuple[str, str, str, str] | None = None, max_customer_buses: int | None = None) -> Case:
     """A 24-period market case on ``feeder`` with customers at its loads.
 
     Parameters
@@ -59,6 +59,9 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
     der_buses : four bus names, optional
         Where G1, G2, WT and PV connect (three-phase buses); drawn at random far from the
         source when omitted.
+    max_customer_buses : int, optional
+        Put customers on at most this many loaded buses (drawn at random); the other buses
+        carry no load. Keeps the market's size fixed while the network grows (scaling studies).
     """
     rng = np.random.default_rng(seed)
     prof = _profiles()
@@ -66,6 +69,11 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
     load_kw = pu_to_kw(np.clip(p, 0.0, None), feeder.s_base_kva) * feeder.bus_phases
     load_kw[0] = 0.0
     buses = np.flatnonzero(load_kw.sum(axis=1) > 0)
+    if max_customer_buses is not None and buses.size > max_customer_buses:
+        buses = np.sort(rng.choice(buses, size=max_customer_buses, replace=False))
+        kept = np.zeros(feeder.n_bus, dtype=bool)
+        kept[buses] = True
+        load_kw = load_kw * kept[:, None]
     kinds = rng.choice(len(KINDS), size=(buses.size, customers_per_bus), p=KIND_WEIGHTS)
     customers, placement = [], []
     for b, bus in enumerate(buses):

@@ -16,8 +16,13 @@ Construction (all vectorized; one Numba pass for the nested phases):
   (0.95 p.u. by default). LinDist3Flow is linear in the loads, so one power flow finds the
   scale exactly: a million-bus feeder stays as sane as a hundred-bus one (its per-bus
   loads are just smaller).
+- **Limits.** Voltage 0.95-1.05 p.u. (Table C3); line ratings ``flow_limit_factor`` (2.5)
+  times the line's base-case |P| and |Q| (largest phase), at least 1e-3 p.u. — Table C3's
+  0.5 p.u. would be meaningless across sizes.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -36,7 +41,7 @@ _CODES = np.array([
 
 def synthetic(n_buses: int, *, seed: int = 0, p_continue: float = 0.85, s_base_kva: float = 1000.0,
               v_base_v: float = SYNTHETIC_V_BASE_V, v_min_target: float = 0.95,
-              mean_segment_m: float = 80.0) -> tuple[Feeder, np.ndarray, np.ndarray]:
+              mean_segment_m: float = 80.0, flow_limit_factor: float = 2.5) -> tuple[Feeder, np.ndarray, np.ndarray]:
     """A random unbalanced radial feeder with base loads.
 
     Parameters
@@ -53,6 +58,8 @@ def synthetic(n_buses: int, *, seed: int = 0, p_continue: float = 0.85, s_base_k
         Lowest voltage of the base case, p.u.; loads are scaled to reach it.
     mean_segment_m : float
         Median line length, m.
+    flow_limit_factor : float
+        Line ratings as a multiple of the base-case flows.
 
     Returns
     -------
@@ -93,14 +100,11 @@ def synthetic(n_buses: int, *, seed: int = 0, p_continue: float = 0.85, s_base_k
     load[0] = 0.0
     tan_phi = np.tan(np.arccos(rng.uniform(0.85, 0.98, (n_buses, 1))))
     p, q = load, load * tan_phi
-    scale = _scale_to_voltage(feeder, p, q, v_min_target)
-    return feeder, p * scale, q * scale
-
-
-def _scale_to_voltage(feeder: Feeder, p: np.ndarray, q: np.ndarray, v_min_target: float) -> float:
-    """Factor k with min |V| of power_flow(k p, k q) = v_min_target (v2 is affine in k)."""
     from ..physics.power_flow import power_flow
 
-    v2 = power_flow(feeder, p, q).v2[1:]
-    drop = 1.0 - np.nanmin(v2)  # v2 = 1 - k * drop at the worst bus-phase
-    return (1.0 - v_min_target**2) / drop if drop > 0 else 1.0
+    base = power_flow(feeder, p, q)
+    drop = 1.0 - np.nanmin(base.v2[1:])  # v2 = 1 - k * drop at the worst bus-phase, linear in k
+    k = (1.0 - v_min_target**2) / drop if drop > 0 else 1.0
+    ratings = {name: np.maximum(flow_limit_factor * k * np.nanmax(np.abs(flow), axis=1), 1e-3)
+               for name, flow in (("p_max_pu", base.P), ("q_max_pu", base.Q))}
+    return replace(feeder, **ratings), p * k, q * k
