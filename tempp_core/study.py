@@ -107,7 +107,7 @@ def scaling(sizes=(100, 1_000, 10_000, 100_000, 1_000_000), *, periods: int = 24
         if n > clear_up_to:
             continue
         case = populate(feeder, p, q, seed=seed, max_customer_buses=customer_buses,
-                        line_limit_factor=None, v_limits=(0.9, 1.1))
+                        line_limit_factor=4.0, v_limits=(0.9, 1.1))
         temo = Temo(case.feeder, case.market.layout(), case.connections())
         proposal = MasterProblem(case.market).solve().transactions
 

@@ -52,8 +52,9 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
         Main-grid capacity as a fraction of the peak total original load.
     line_limit_factor : float or None
         Line flow limits are set to this multiple of each line's flow magnitude at the peak of
-        the original load (so they can bind without being absurd on a large feeder); None
-        keeps the feeder's limits.
+        the original load, or when the DERs export their capacity with no load, whichever is
+        larger (so they can bind without being absurd on a large feeder); None keeps the
+        feeder's limits.
     v_limits : (float, float), optional
         Voltage limits (p.u.) for every bus instead of the feeder's.
     der_buses : four bus names, optional
@@ -104,21 +105,24 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
     grid = MainGrid(prof["lmp_per_kwh"].to_numpy(), p_max_kw=float(mg_share * peak))
     market = Market(ders, grid, customers, n_periods=T)
     if line_limit_factor is not None:
-        feeder = _limits_from_peak(feeder, load_kw, line_limit_factor)
+        der_kw = np.zeros_like(load_kw)
+        der_kw[der_buses] = np.array([np.max(d.p_max_kw) for d in ders])[:, None] / 3.0
+        feeder = _limits_from_flows(feeder, load_kw, der_kw, line_limit_factor)
     if v_limits is not None:
         feeder = replace(feeder, v_min_pu=np.full(feeder.n_bus, float(v_limits[0])),
                          v_max_pu=np.full(feeder.n_bus, float(v_limits[1])))
     return Case(feeder, market, tuple(placement), name)
 
 
-def _limits_from_peak(feeder: Feeder, load_kw: np.ndarray, factor: float) -> Feeder:
-    """Flow limits at ``factor`` times each line's flow at the base load (p.u.), floored."""
+def _limits_from_flows(feeder: Feeder, load_kw: np.ndarray, der_kw: np.ndarray, factor: float) -> Feeder:
+    """Flow limits at ``factor`` times the larger of each line's flow at the mean load and
+    its flow when the DERs export their capacity with no load (p.u.), floored."""
     from ..physics.power_flow import power_flow
 
-    p = load_kw / feeder.s_base_kva
-    res = power_flow(feeder, p, 0.33 * p)
-    base_p = np.nanmax(np.abs(res.P), axis=1)
-    base_q = np.nanmax(np.abs(res.Q), axis=1)
+    snapshots = np.stack([load_kw, -der_kw]) / feeder.s_base_kva
+    res = power_flow(feeder, snapshots, 0.33 * np.clip(snapshots, 0.0, None))
+    base_p = np.nanmax(np.abs(res.P), axis=(0, 2))
+    base_q = np.nanmax(np.abs(res.Q), axis=(0, 2))
     floor = 1e-3
     return replace(feeder, p_max_pu=np.maximum(factor * base_p, floor),
                    q_max_pu=np.maximum(factor * base_q, floor))
