@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..feeder import Feeder
+from ..kernels.limits import assess_kernel
 
 #: Constraint kinds, in the order used by :func:`violated_constraints`.
 KINDS = ("v2_max", "v2_min", "P_max", "P_min", "Q_max", "Q_min")
@@ -42,7 +43,7 @@ class SafetyLimits:
         v2_hi = np.where(bus_on, (feeder.v_max_pu**2)[:, None], np.inf)[:, None, :]
         p_max = np.where(feeder.line_phases, feeder.p_max_pu[:, None], np.inf)[:, None, :]
         q_max = np.where(feeder.line_phases, feeder.q_max_pu[:, None], np.inf)[:, None, :]
-        return cls(v2_lo, v2_hi, p_max, q_max)
+        return cls(*(np.ascontiguousarray(a) for a in (v2_lo, v2_hi, p_max, q_max)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,21 +80,20 @@ def constraint_values(limits: SafetyLimits, v2, P, Q) -> tuple[np.ndarray, ...]:
 
 
 def assess(limits: SafetyLimits, v2: np.ndarray, P: np.ndarray, Q: np.ndarray) -> Assessment:
-    """Closed-form slack problem: ``y_l = 1`` iff ``u_l > 0``, ``Φ* = sum max(0, u_l)``.
+    """Closed-form slack problem: ``y_l = 1`` iff ``u_l > 0``, ``Φ* = sum max(0, u_l)``,
+    in one pass over the state (:func:`tempp_core.kernels.limits.assess_kernel`).
 
     Parameters
     ----------
     v2 : ndarray (n_bus, B, 3); P, Q : ndarray (n_line, B, 3)
         Network state, bus-major, zeros (not NaN) on absent phases.
     """
-    u = constraint_values(limits, v2, P, Q)
-    pos = [np.maximum(ui, 0.0) for ui in u]
-    phi = sum(pi.sum(axis=(0, 2)) for pi in pos)
-    worst = max(float(pi.max(initial=0.0)) for pi in pos)
-    y_v2 = (u[0] > 0).astype(np.float64) - (u[1] > 0)
-    y_P = (u[2] > 0).astype(np.float64) - (u[3] > 0)
-    y_Q = (u[4] > 0).astype(np.float64) - (u[5] > 0)
-    return Assessment(np.asarray(phi, dtype=np.float64), y_v2, y_P, y_Q, worst)
+    B = v2.shape[1]
+    phi = np.empty(B)
+    y_v2, y_P, y_Q = np.empty(v2.shape), np.empty(P.shape), np.empty(Q.shape)
+    worst = assess_kernel(v2, P, Q, limits.v2_lo[:, 0], limits.v2_hi[:, 0], limits.p_max[:, 0], limits.q_max[:, 0],
+                          phi, y_v2, y_P, y_Q)
+    return Assessment(phi, y_v2, y_P, y_Q, float(worst))
 
 
 def violated_constraints(limits: SafetyLimits, v2, P, Q, tol: float = 0.0):

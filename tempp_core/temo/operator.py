@@ -149,13 +149,20 @@ class Temo:
         a = state.assessment
         g_p, g_q = self._adjoint(a.y_v2, a.y_P, a.y_Q, state.P)
         grad = self.injections.gradient(g_p, g_q) * self._movable[:, None]
-        out = {}
-        for s in unsafe:
-            phi = a.phi[s * T:(s + 1) * T]
-            violated = np.flatnonzero(phi > self.tol)
-            groups = np.arange(violated.size) if self.cut_mode == "period" else np.zeros(violated.size, dtype=np.int64)
-            out[s] = build_cuts(self.layout, grad[:, s * T + violated], violated, phi[violated], groups, X[s])
-        return out
+        # Every unsafe proposal's cuts in one assembly: columns are (scenario, violated period).
+        phi = a.phi.reshape(-1, T)
+        mask = np.zeros_like(phi, dtype=bool)
+        mask[unsafe] = phi[unsafe] > self.tol
+        scen, period = np.nonzero(mask)
+        if self.cut_mode == "period":
+            groups = np.arange(scen.size)
+        else:  # one aggregate cut per proposal
+            groups = np.searchsorted(np.unique(scen), scen)
+        cuts = build_cuts(self.layout, grad[:, scen * T + period], period, phi[scen, period], groups, X, scen)
+        # np.nonzero runs scenario-major, so each proposal's cuts are one contiguous run
+        owner = scen[np.searchsorted(groups, np.arange(len(cuts)))]
+        edges = np.searchsorted(owner, np.arange(X.shape[0] + 1))
+        return {s: cuts[edges[s]:edges[s + 1]] for s in unsafe}
 
     def _constraint_cuts(self, x: np.ndarray, state: NetworkState, columns: slice):
         v2, P, Q = state.v2[:, columns], state.P[:, columns], state.Q[:, columns]
