@@ -66,11 +66,14 @@ class Case:
         return self.market.n_periods
 
     def connections(self) -> tuple[Connection, ...]:
-        """Placement plus each customer's reactive ratio tan(phi), for TEMO."""
-        tan_phi = {c.name: float(np.tan(np.arccos(c.power_factor))) for c in self.market.customers}
-        return tuple(
-            Connection(p.name, p.bus, p.phases, p.shares, tan_phi.get(p.name, 0.0)) for p in self.placement
-        )
+        """Placement plus each customer's reactive ratio tan(phi), for TEMO (built once)."""
+        cached = self.__dict__.get("_connections")
+        if cached is None:
+            tan_phi = {c.name: float(np.tan(np.arccos(c.power_factor))) for c in self.market.customers}
+            cached = tuple(Connection(p.name, p.bus, p.phases, p.shares, tan_phi.get(p.name, 0.0))
+                           for p in self.placement)
+            object.__setattr__(self, "_connections", cached)
+        return cached
 
     def save(self, folder) -> "Path":
         """Write the case as a folder of CSV/TOML files (see :mod:`tempp_core.io.case_folder`)."""

@@ -250,3 +250,40 @@ def test_case_folder_errors_name_the_problem(tmp_path):
     (folder / "ders.csv").write_text((folder / "ders.csv").read_text().replace("avail_G1", "nope"))
     with pytest.raises(CaseError, match="'nope'"):
         tc.io.read_case(folder)
+
+
+# ----------------------------------------------------------------------------- groups
+def test_identical_customers_are_aggregated_exactly():
+    """Duplicated customers: the grouped master equals the exact QP of the full market."""
+    base = _random_market(8, 2, 3, 4)
+    twins = [Customer(f"{c.name}_{k}", c.kind, c.p_ori_kw) for c in base.customers for k in range(3)]
+    market = Market(base.ders, base.grid, twins, n_periods=4)
+    mp = MasterProblem(market)
+    assert mp.groups.n_group == 3
+    sol = mp.solve()
+    assert sol.objective == pytest.approx(_exact_qp(market), rel=1e-7, abs=1e-7)
+    p = sol.transactions.p_customer_kw.reshape(3, 3, 4)
+    np.testing.assert_allclose(p, p[:, :1, :].repeat(3, axis=1))  # twins consume alike
+
+
+def test_a_cut_that_tells_twins_apart_splits_their_group():
+    base = _random_market(9, 2, 2, 3)
+    twins = [Customer(f"{c.name}_{k}", c.kind, c.p_ori_kw) for c in base.customers for k in range(2)]
+    market = Market(base.ders, base.grid, twins, n_periods=3)
+    lay = market.layout()
+    mp = MasterProblem(market)
+    sol = mp.solve()
+    # a cap on the first twin alone in period 0, below what it consumes there
+    idx = np.array([lay.customer_index(0, 0)], dtype=np.int64)
+    cut = FeasibilityCut(idx, np.ones(1), float(sol.x_kw[idx].sum() * 0.97), (0,))
+    mp.add_cuts([cut])
+    assert mp.groups.n_group == 3
+    split = mp.solve()
+    assert cut.violation(split.x_kw) <= 1e-7
+    ungrouped = MasterProblem(market)
+    from tempp_core.market.groups import CustomerGroups
+
+    ungrouped.groups = CustomerGroups.from_keys(np.arange(len(twins))[:, None].astype(float))
+    ungrouped._build()
+    ungrouped.add_cuts([cut])
+    assert split.objective == pytest.approx(ungrouped.solve().objective, rel=1e-8)

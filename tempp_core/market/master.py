@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from ..errors import MarketInfeasibleError, NetworkUnsecurableError
 from ..lp import LinearProgram, LPStatus
 from ..messages import FeasibilityCut, TransactionLayout, Transactions
+from .groups import CustomerGroups
 from .participants import Market
 from .pbdr import price_from_load
 from .revenue import REVENUE_TOL, RevenueApproximation, revenue
@@ -76,9 +77,20 @@ class MarketLP:
                                         self.p_hi, revenue_tol)
 
 
-def build_market_lp(market: Market) -> MarketLP:
-    """Assemble (A1)-(A3) for ``market`` as sparse blocks."""
+def build_market_lp(market: Market, groups: CustomerGroups | None = None) -> MarketLP:
+    """Assemble (A1)-(A3) for ``market`` as sparse blocks.
+
+    With ``groups``, each group of interchangeable customers is one column per period (their
+    sum): bounds and daily floor times the group size, ``beta / size`` (see
+    :mod:`tempp_core.market.groups`); the layout's customers are then the groups.
+    """
     lay = market.layout()
+    alpha, beta, p_lo, p_hi, energy_min = market.alpha, market.beta, market.p_lo, market.p_hi, market.energy_min
+    if groups is not None:
+        lay = groups.reduced_layout(lay)
+        m, first = groups.size, groups.first
+        alpha, beta = alpha[first], beta[first] / m
+        p_lo, p_hi, energy_min = p_lo[first] * m[:, None], p_hi[first] * m[:, None], energy_min[first] * m
     T, nd, nc = lay.n_periods, lay.n_der, lay.n_customer
     n_x = lay.size
     n_cols = n_x + nc * T
@@ -91,8 +103,8 @@ def build_market_lp(market: Market) -> MarketLP:
     upper[: nd * T] = market.der_p_max.ravel()
     upper[nd * T:(nd + 1) * T] = market.grid.p_max_kw
     p_cols = np.arange((nd + 1) * T, n_x)
-    lower[p_cols] = market.p_lo.ravel()
-    upper[p_cols] = market.p_hi.ravel()
+    lower[p_cols] = p_lo.ravel()
+    upper[p_cols] = p_hi.ravel()
     lower[n_x:], upper[n_x:] = -np.inf, np.inf
     # Balance: sum_d p_d,t + p_m,t - sum_c p_c,t = 0 (one row per period).
     sign = np.concatenate([np.ones((nd + 1) * T), -np.ones(nc * T)])
@@ -100,10 +112,10 @@ def build_market_lp(market: Market) -> MarketLP:
     # Daily floor from the LA's daily price cap: sum_t p_c,t >= energy_min_c.
     floor = sp.csr_matrix((np.ones(nc * T), (np.repeat(np.arange(nc), T), p_cols)), shape=(nc, n_cols))
     A = sp.vstack([balance, floor], format="csr")
-    row_lower = np.concatenate([np.zeros(T), market.energy_min])
+    row_lower = np.concatenate([np.zeros(T), energy_min])
     row_upper = np.concatenate([np.zeros(T), np.full(nc, np.inf)])
     return MarketLP(lay, cost, lower, upper, A, row_lower, row_upper, p_cols, np.arange(n_x, n_cols),
-                    np.repeat(market.alpha, T), np.repeat(market.beta, T), market.p_lo.ravel(), market.p_hi.ravel())
+                    np.repeat(alpha, T), np.repeat(beta, T), p_lo.ravel(), p_hi.ravel())
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,28 +172,52 @@ class MasterProblem:
         self.market = market
         self.loads = loads
         self.revenue_tol = revenue_tol
-        self.model = build_market_lp(market)
-        self.lp, self.revenue = self.model.build(revenue_tol)
-        self._cut_rows: list[np.ndarray] = []
-        self._cut_periods: list[tuple[int, ...]] = []
+        self.layout = market.layout()
+        self.groups = CustomerGroups.of(market)
+        self._cuts: list[FeasibilityCut] = []
+        self._fixed_load: np.ndarray | None = None  # customers' kW once loads are fixed
         self._solved_once = False
+        self._build()
+
+    def _build(self) -> None:
+        """(Re)build the live LP for the current groups, with every cut received so far."""
+        self.model = build_market_lp(self.market, self.groups)
+        self.lp, self.revenue = self.model.build(self.revenue_tol)
+        self._cut_rows: list[np.ndarray] = []
+        if self._fixed_load is not None:
+            group_load = np.zeros((self.groups.n_group, self.layout.n_periods))
+            np.add.at(group_load, self.groups.label, self._fixed_load)
+            self.lp.set_column_bounds(self.model.p_cols, group_load.ravel(), group_load.ravel())
+        self._add_rows(self._cuts)
 
     @property
     def n_cuts(self) -> int:
-        return sum(r.size for r in self._cut_rows)
+        return len(self._cuts)
 
     def add_cuts(self, cuts: Sequence[FeasibilityCut]) -> None:
-        """Append cuts ``coef . x[index] <= rhs`` as one sparse block of rows."""
+        """Append cuts ``coef . x[index] <= rhs`` (x: the full transaction vector).
+
+        Rows go into the live model; only when a cut tells apart customers that were
+        aggregated is the model rebuilt with finer groups."""
         if not cuts:
             return
-        lens = np.array([c.index.size for c in cuts])
-        rows = np.repeat(np.arange(len(cuts)), lens)
-        cols = np.concatenate([c.index for c in cuts])
-        vals = np.concatenate([c.coef for c in cuts])
+        refined = self.groups.refine(cuts, self.layout)
+        self._cuts.extend(cuts)
+        if refined is not self.groups:
+            self.groups = refined
+            self._build()
+        else:
+            self._add_rows(cuts)
+
+    def _add_rows(self, cuts: Sequence[FeasibilityCut]) -> None:
+        if not cuts:
+            return
+        reduced = [self.groups.reduce_cut(c, self.layout) for c in cuts]
+        rows = np.repeat(np.arange(len(cuts)), [idx.size for idx, _ in reduced])
+        cols = np.concatenate([idx for idx, _ in reduced])
+        vals = np.concatenate([coef for _, coef in reduced])
         A = sp.csr_matrix((vals, (rows, cols)), shape=(len(cuts), self.lp.n_cols))
-        idx = self.lp.add_rows(A, -np.inf, np.array([c.rhs for c in cuts]))
-        self._cut_rows.append(idx)
-        self._cut_periods.extend(c.periods for c in cuts)
+        self._cut_rows.append(self.lp.add_rows(A, -np.inf, np.array([c.rhs for c in cuts])))
 
     def solve(self, revenue_tol: float | None = None) -> MasterSolution:
         """Solve the master with the cuts so far (warm after the first solve).
@@ -202,19 +238,23 @@ class MasterProblem:
         elapsed = time.perf_counter() - start
         if status is not LPStatus.OPTIMAL:
             self._raise_infeasible()
-        x = self.lp.x[: m.layout.size].copy()
+        x_reduced = self.lp.x[: m.layout.size]
         if self.loads == "fixed" and not self._solved_once:
-            self.lp.set_column_bounds(m.p_cols, x[m.p_cols], x[m.p_cols])
+            self.lp.set_column_bounds(m.p_cols, x_reduced[m.p_cols], x_reduced[m.p_cols])
+        x = self.groups.expand(x_reduced, self.layout)
+        T, nc = self.layout.n_periods, self.layout.n_customer
+        p_c = x[(self.layout.n_der + 1) * T:].reshape(nc, T)
+        if self.loads == "fixed" and not self._solved_once:
+            self._fixed_load = p_c.copy()
         self._solved_once = True
         duals = self.lp.row_duals
         cut_rows = np.concatenate(self._cut_rows) if self._cut_rows else np.zeros(0, dtype=np.int64)
-        T, nc = m.layout.n_periods, m.layout.n_customer
-        p_c = x[m.p_cols].reshape(nc, T)
+        parts = m.objective_parts(x_reduced, self.market)  # exact: m f(P/m) = sum of members' f(p)
         return MasterSolution(
             x_kw=x,
-            transactions=Transactions.from_vector(m.layout, x),
-            objective=_objective(m.objective_parts(x, self.market)),
-            parts=m.objective_parts(x, self.market),
+            transactions=Transactions.from_vector(self.layout, x),
+            objective=_objective(parts),
+            parts=parts,
             rho=duals[m.balance_rows].copy(),
             cut_duals=np.maximum(-duals[cut_rows], 0.0),
             customer_price=price_from_load(self.market.alpha[:, None], self.market.beta[:, None], p_c),
@@ -225,7 +265,7 @@ class MasterProblem:
 
     def _raise_infeasible(self) -> None:
         if self.n_cuts or self._solved_once:
-            periods = sorted({t for ps in self._cut_periods for t in ps})
+            periods = sorted({t for cut in self._cuts for t in cut.periods})
             raise NetworkUnsecurableError(
                 "the network cannot be secured with the flexibility the market has: no clearing satisfies "
                 f"TEMO's feasibility cuts; periods with cuts: {periods}"

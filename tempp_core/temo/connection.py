@@ -103,7 +103,7 @@ class InjectionMap:
         except KeyError as exc:
             bad = next(c for c in conns if c.bus not in feeder.bus_names)
             raise CaseError(f"participant '{bad.name}' is placed at bus {bad.bus!r}, which is not on the feeder") from exc
-        shares = np.array([c.share_vector() for c in conns])
+        shares = _share_matrix(conns)
         lacks = np.flatnonzero(((shares > 0) & ~feeder.bus_phases[buses]).any(axis=1))
         if lacks.size:
             c = conns[lacks[0]]
@@ -153,3 +153,18 @@ class InjectionMap:
         gp = np.ascontiguousarray(g_p.transpose(0, 2, 1)).reshape(self.n_bus * 3, B)
         gq = np.ascontiguousarray(g_q.transpose(0, 2, 1)).reshape(self.n_bus * 3, B)
         return self.Gp.T @ gp + self.Gq.T @ gq
+
+
+def _share_matrix(conns: Sequence[Connection]) -> np.ndarray:
+    """Shares on phases a, b, c of every connection, (n, 3): phase strings are parsed once
+    each, equal splits vectorized; explicit shares go through :meth:`Connection.share_vector`."""
+    first_user = {}
+    for c in conns:
+        first_user.setdefault(c.phases, c.name)
+    masks = {ph: parse_phases(ph, f"participant '{name}'") for ph, name in first_user.items()}
+    out = np.array([masks[c.phases] if c.shares is None else np.zeros(3) for c in conns], dtype=np.float64)
+    out = out / np.maximum(out.sum(axis=1, keepdims=True), 1.0)
+    for k, c in enumerate(conns):
+        if c.shares is not None:
+            out[k] = c.share_vector()
+    return out.reshape(len(conns), 3)
