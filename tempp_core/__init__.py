@@ -12,11 +12,12 @@ from .physics.sensitivity import AdjointBuffers, Sensitivity, sensitivity
 
 from .case import Case  # noqa: E402
 from .clearing import clear  # noqa: E402
+from . import batch, scenarios, study  # noqa: E402  (plots, OpenDSS and Dask load when used)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Feeder", "power_flow", "PowerFlowResult", "PowerFlowBuffers", "sensitivity",
     "Sensitivity", "AdjointBuffers", "PaperSensitivity", "distribution_coefficients", "cases", "io",
-    "clear", "Case",
+    "clear", "Case", "batch", "scenarios", "study",
 ]
