@@ -110,6 +110,19 @@ def read_dss(path, *, s_base_kva: float = DEFAULT_S_BASE_KVA, open_lines=(), **o
     return feeder, p, q
 
 
+def _enabled(elements):
+    """Names of the enabled elements of an opendssdirect class (Lines, Loads, ...), each made
+    active in turn."""
+    import opendssdirect as dss
+
+    for name in elements.AllNames():
+        if name.lower() == "none":  # OpenDSS's answer for an empty class
+            return
+        elements.Name(name)
+        if dss.CktElement.Enabled():
+            yield name
+
+
 def _refuse_unsupported(dss) -> None:
     for cls in ("Generator", "PVSystem", "Storage"):
         dss.Circuit.SetActiveClass(cls)
@@ -120,11 +133,8 @@ def _refuse_unsupported(dss) -> None:
 
 def _lines(dss, base_v: dict, s_base_kva: float) -> list[dict]:
     out = []
-    for name in dss.Lines.AllNames():
-        if name.lower() == "none":
-            break
-        dss.Lines.Name(name)
-        if not dss.CktElement.Enabled() or any(dss.CktElement.IsOpen(t, 0) for t in (1, 2)):
+    for name in _enabled(dss.Lines):
+        if any(dss.CktElement.IsOpen(t, 0) for t in (1, 2)):
             continue
         nph = dss.Lines.Phases()
         bus1, ph1 = _bus_and_phases(dss.CktElement.BusNames()[0], nph)
@@ -144,12 +154,7 @@ def _lines(dss, base_v: dict, s_base_kva: float) -> list[dict]:
 
 def _transformers(dss, base_v: dict, s_base_kva: float) -> list[dict]:
     grouped: dict[tuple[str, str], dict] = {}
-    for name in dss.Transformers.AllNames():
-        if name.lower() == "none":
-            break
-        dss.Transformers.Name(name)
-        if not dss.CktElement.Enabled():
-            continue
+    for name in _enabled(dss.Transformers):
         if dss.Transformers.NumWindings() != 2:
             raise FeederError(f"transformer '{name}' has {dss.Transformers.NumWindings()} windings; read_dss "
                               "supports two")
@@ -178,12 +183,7 @@ def _loads(dss, feeder: Feeder, s_base_kva: float) -> tuple[np.ndarray, np.ndarr
     p = np.zeros((feeder.n_bus, 3))
     q = np.zeros((feeder.n_bus, 3))
     mult = dss.Solution.LoadMult()
-    for name in dss.Loads.AllNames():
-        if name.lower() == "none":
-            break
-        dss.Loads.Name(name)
-        if not dss.CktElement.Enabled():
-            continue
+    for _ in _enabled(dss.Loads):
         bus, ph = _bus_and_phases(dss.CktElement.BusNames()[0], 3)
         if dss.Loads.IsDelta() and len(ph) == 1:
             ph = [ph[0], (ph[0] + 1) % 3]
@@ -192,12 +192,7 @@ def _loads(dss, feeder: Feeder, s_base_kva: float) -> tuple[np.ndarray, np.ndarr
         share = 1.0 / len(ph)
         p[j, ph] += dss.Loads.kW() * mult * share / s_base_kva
         q[j, ph] += dss.Loads.kvar() * mult * share / s_base_kva
-    for name in dss.Capacitors.AllNames():
-        if name.lower() == "none":
-            break
-        dss.Capacitors.Name(name)
-        if not dss.CktElement.Enabled():
-            continue
+    for _ in _enabled(dss.Capacitors):
         bus, ph = _bus_and_phases(dss.CktElement.BusNames()[0], dss.CktElement.NumPhases())
         j = feeder.bus_index(bus)
         q[j, ph] -= dss.Capacitors.kvar() / len(ph) / s_base_kva
