@@ -163,7 +163,7 @@ class MasterProblem:
         'fixed': the first solve is PBDR without the network; customers' consumption is
         then held at that result and only DERs and the MG move.
     revenue_tol : float
-        Tolerance of the tangent refinement, $ per customer-period.
+        Tolerance of the tangent refinement, relative to each customer-period's revenue.
     """
 
     def __init__(self, market: Market, loads: str = "joint", revenue_tol: float = REVENUE_TOL) -> None:
@@ -222,7 +222,7 @@ class MasterProblem:
     def solve(self, revenue_tol: float | None = None) -> MasterSolution:
         """Solve the master with the cuts so far (warm after the first solve).
 
-        ``revenue_tol`` overrides the tangent-refinement tolerance from now on ($ per
+        ``revenue_tol`` overrides the tangent-refinement tolerance from now on (relative, per
         customer-period); a coarse value is enough while cuts are still being collected.
 
         Raises

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from ..lp import LinearProgram, LPStatus
 
-#: Default tolerance on r - f(p) for each customer-period, $.
+#: Default tolerance on r - f(p) for each customer-period, relative to max(1 $, |f(p)|).
 REVENUE_TOL = 1e-8
 
 
@@ -35,7 +35,8 @@ class RevenueApproximation:
     alpha, beta, lo, hi : ndarray, like ``p_cols``
         Utility parameters and bounds of each customer-period.
     tol : float
-        Accepted gap r - f(p), $ per customer-period.
+        Accepted gap r - f(p) per customer-period, relative to max(1 $, |f(p)|) (so that
+        aggregated customers, whose revenue is large, are held to the same precision).
     """
 
     def __init__(self, lp: LinearProgram, p_cols, r_cols, alpha, beta, lo, hi, tol: float = REVENUE_TOL) -> None:
@@ -61,8 +62,8 @@ class RevenueApproximation:
         customer-periods were refined (0: the LP optimum is the concave optimum)."""
         x = self.lp.x
         p = x[self.p_cols]
-        gap = x[self.r_cols] - revenue(self.alpha, self.beta, p)
-        sel = np.flatnonzero(gap > self.tol)
+        f = revenue(self.alpha, self.beta, p)
+        sel = np.flatnonzero(x[self.r_cols] - f > self.tol * np.maximum(1.0, np.abs(f)))
         if sel.size:
             self._add(sel, p[sel])
         return sel.size
