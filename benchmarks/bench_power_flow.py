@@ -1,6 +1,5 @@
 """Power flow and adjoint, 24 periods at once, on IEEE 123 and synthetic feeders up to 1M buses;
 OpenDSS solving the same 24 snapshots of IEEE 123 in the same run."""
-import time
 from pathlib import Path
 
 import numpy as np

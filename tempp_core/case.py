@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from .errors import CaseError
 from .feeder import Feeder
 from .market.participants import Market
 from .temo.connection import Connection
@@ -84,10 +82,3 @@ class Case:
     def with_market(self, market: Market) -> "Case":
         """The same network and placement with other participants' data (e.g. a scenario)."""
         return Case(self.feeder, market, self.placement, self.name)
-
-
-def placement_from_columns(names: Sequence[str], buses: Sequence[str], phases: Sequence[str]) -> tuple[Placement, ...]:
-    """Placements from parallel columns (as read from a table)."""
-    if not (len(names) == len(buses) == len(phases)):
-        raise CaseError("placement columns name, bus and phases must have the same length")
-    return tuple(Placement(str(n), str(b), str(p)) for n, b, p in zip(names, buses, phases))

@@ -104,7 +104,6 @@ def scaling(sizes=(100, 1_000, 10_000, 100_000, 1_000_000), *, periods: int = 24
         y = np.ascontiguousarray(pf.v2)
         yl = np.ascontiguousarray(pf.P)
         timed("adjoint", n, lambda: sens.adjoint_bus_major(y, yl, yl, adj))
-        del pf, adj, P, Q
         if n > clear_up_to:
             continue
         case = populate(feeder, p, q, seed=seed, max_customer_buses=customer_buses,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import tempp_core as tc
 from tempp_core.errors import CaseError
 from tempp_core.lp import LinearProgram, LPStatus
-from tempp_core.market import DER, Customer, MainGrid, Market, MasterProblem, build_market_lp
+from tempp_core.market import DER, Customer, MainGrid, Market, MasterProblem
 from tempp_core.messages import FeasibilityCut, TemoReply, Transactions
 
 

@@ -17,6 +17,8 @@ from .synthetic_feeders import synthetic
 
 _DATA = Path(__file__).parent / "data"
 
+__all__ = ["data_path", "ieee13", "ieee123", "synthetic", "paper", "load"]
+
 
 def data_path(name: str) -> Path:
     """Folder of an embedded case's data files."""

@@ -8,7 +8,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import topology
-from ..errors import FeederError
 from ..units import DEFAULT_S_BASE_KVA, DEFAULT_V_BASE_V
 from .lindist import lindist_matrices
 from .phases import parse_phases, phase_string

@@ -193,10 +193,3 @@ class Market:
     def layout(self) -> TransactionLayout:
         return TransactionLayout(tuple(d.name for d in self.ders), tuple(c.name for c in self.customers),
                                  int(self.n_periods))
-
-
-def paper_ders(wt_kw: np.ndarray, pv_kw: np.ndarray) -> tuple[DER, ...]:
-    """G1, G2 (Table C1 capacities and costs) and WT, PV with the given availability."""
-    return (DER("G1", G1_P_MAX_KW, G1_COST), DER("G2", G2_P_MAX_KW, G2_COST),
-            DER("WT", np.asarray(wt_kw, dtype=np.float64), RENEWABLE_COST),
-            DER("PV", np.asarray(pv_kw, dtype=np.float64), RENEWABLE_COST))

@@ -15,6 +15,7 @@ from ..errors import CaseError
 from ..feeder import Feeder
 from ..feeder.phases import parse_phases, phase_string
 from ..messages import TransactionLayout
+from ..units import kw_to_pu
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class InjectionMap:
         k, ph = np.nonzero(shares)
         rows = buses[k] * 3 + ph
         cols = column[k]
-        vals = sign[k] * shares[k, ph] / feeder.s_base_kva
+        vals = kw_to_pu(sign[k] * shares[k, ph], feeder.s_base_kva)  # per kW of transaction
         shape = (feeder.n_bus * 3, nd + 1 + layout.n_customer)
         Gp = sp.csr_matrix((vals, (rows, cols)), shape=shape)
         Gq = sp.csr_matrix((vals * tan_phi[k], (rows, cols)), shape=shape)
