@@ -47,7 +47,7 @@ def _bus_and_phases(spec: str, n_default: int) -> tuple[str, list[int]]:
     return parts[0], nodes if len(parts) > 1 else list(range(n_default))
 
 
-def read_dss(path, *, s_base_kva: float = DEFAULT_S_BASE_KVA, open_lines=(), **options
+def read_dss(path, *, s_base_kva: float = DEFAULT_S_BASE_KVA, open_lines=(), disable=(), **options
              ) -> tuple[Feeder, np.ndarray, np.ndarray]:
     """Load an OpenDSS model as a feeder and its base loads.
 
@@ -59,6 +59,10 @@ def read_dss(path, *, s_base_kva: float = DEFAULT_S_BASE_KVA, open_lines=(), **o
     open_lines : sequence of str
         Lines (switches) to open before solving, e.g. the tie switches of a model that is
         meshed as shipped (the IEEE 123 model's ``sw7``, ``sw8``).
+    disable : sequence of str
+        OpenDSS classes to disable before solving, e.g. ``("Generator", "PVSystem",
+        "Storage")`` to study a feeder without its own generation (otherwise such elements
+        are refused: read_dss does not model them).
     **options
         Passed to :meth:`Feeder.from_arrays` (limits).
 
@@ -76,15 +80,20 @@ def read_dss(path, *, s_base_kva: float = DEFAULT_S_BASE_KVA, open_lines=(), **o
     dss.Text.Command(f'compile "{path}"')
     for name in open_lines:
         dss.Text.Command(f"open line.{name} term=1")
+    for cls in disable:
+        dss.Circuit.SetActiveClass(cls)
+        for element in dss.ActiveClass.AllNames():
+            if element and element.lower() != "none":
+                dss.Text.Command(f"disable {cls}.{element}")
+    _refuse_unsupported(dss)
     dss.Solution.Solve()
     if not dss.Solution.Converged():
         raise FeederError(f"OpenDSS did not converge on {path.name}")
-    _refuse_unsupported(dss)
     base_v = {}
     for name in dss.Circuit.AllBusNames():
         dss.Circuit.SetActiveBus(name)
         base_v[name] = dss.Bus.kVBase() * 1000.0
-    branches = _lines(dss, base_v, s_base_kva) + _transformers(dss, base_v, s_base_kva)
+    branches = _series_elements(dss, base_v, s_base_kva) + _transformers(dss, base_v, s_base_kva)
     buses = sorted({b for br in branches for b in (br["from"], br["to"])})
     phases = defaultdict(set)
     for br in branches:
@@ -126,30 +135,59 @@ def _enabled(elements):
 def _refuse_unsupported(dss) -> None:
     for cls in ("Generator", "PVSystem", "Storage"):
         dss.Circuit.SetActiveClass(cls)
-        names = [n for n in dss.ActiveClass.AllNames() if n and n.lower() != "none"]
+        names = []
+        for name in dss.ActiveClass.AllNames():
+            if name and name.lower() != "none":
+                dss.Circuit.SetActiveElement(f"{cls}.{name}")
+                if dss.CktElement.Enabled():
+                    names.append(name)
         if names:
-            raise FeederError(f"read_dss does not model {cls} elements; found {names[:3]}")
+            raise FeederError(f"read_dss does not model {cls} elements; found {names[:3]} "
+                              f"(pass disable=({cls!r},) to study the feeder without them)")
 
 
-def _lines(dss, base_v: dict, s_base_kva: float) -> list[dict]:
-    out = []
-    for name in _enabled(dss.Lines):
-        if any(dss.CktElement.IsOpen(t, 0) for t in (1, 2)):
-            continue
-        nph = dss.Lines.Phases()
-        bus1, ph1 = _bus_and_phases(dss.CktElement.BusNames()[0], nph)
-        bus2, _ = _bus_and_phases(dss.CktElement.BusNames()[1], nph)
-        y = np.array(dss.CktElement.YPrim()).reshape(-1, 2)
-        y = (y[:, 0] + 1j * y[:, 1]).reshape(2 * nph, 2 * nph)
-        z = np.linalg.inv(-y[:nph, nph:2 * nph])
-        z_base = base_v[bus1] ** 2 / (s_base_kva * 1000.0)
-        r = np.zeros((3, 3))
-        x = np.zeros((3, 3))
-        idx = np.ix_(ph1, ph1)
-        r[idx], x[idx] = z.real / z_base, z.imag / z_base
-        out.append(dict(name=f"line.{name}", **{"from": bus1, "to": bus2}, phases=set(ph1), r=r, x=x,
-                        ratio=np.ones(3)))
+def _series_elements(dss, base_v: dict, s_base_kva: float) -> list[dict]:
+    """Lines, switches and series reactors: ``Z = inv(-Y12)`` from the primitive admittance.
+
+    Single-phase elements joining the same two buses on different phases (e.g. one line per
+    phase to a capacitor bank) become one branch; overlapping phases stay separate (a loop)."""
+    out: list[dict] = []
+    by_pair: dict[tuple[str, str], dict] = {}
+    for kind, elements in (("line", dss.Lines), ("reactor", dss.Reactors)):
+        for name in _enabled(elements):
+            buses = dss.CktElement.BusNames()
+            if len(buses) < 2 or any(dss.CktElement.IsOpen(t, 0) for t in (1, 2)):
+                continue  # shunt reactors and open elements carry no flow along the feeder
+            branch = _series_branch(dss, kind, name, buses, base_v, s_base_kva)
+            if branch is None:
+                continue
+            twin = by_pair.get((branch["from"], branch["to"]))
+            if twin is not None and not (twin["phases"] & branch["phases"]):
+                twin["phases"] |= branch["phases"]
+                twin["r"] += branch["r"]
+                twin["x"] += branch["x"]
+                continue
+            by_pair.setdefault((branch["from"], branch["to"]), branch)
+            out.append(branch)
     return out
+
+
+def _series_branch(dss, kind: str, name: str, buses, base_v: dict, s_base_kva: float) -> dict | None:
+    nph = dss.CktElement.NumPhases()
+    bus1, ph1 = _bus_and_phases(buses[0], nph)
+    bus2, _ = _bus_and_phases(buses[1], nph)
+    if bus1 == bus2:
+        return None
+    y = np.array(dss.CktElement.YPrim()).reshape(-1, 2)
+    n_cond = int(round(np.sqrt(y.shape[0]))) // 2
+    y = (y[:, 0] + 1j * y[:, 1]).reshape(2 * n_cond, 2 * n_cond)
+    z = np.linalg.inv(-y[:nph, n_cond:n_cond + nph])
+    z_base = base_v[bus1] ** 2 / (s_base_kva * 1000.0)
+    r = np.zeros((3, 3))
+    x = np.zeros((3, 3))
+    idx = np.ix_(ph1, ph1)
+    r[idx], x[idx] = z.real / z_base, z.imag / z_base
+    return dict(name=f"{kind}.{name}", **{"from": bus1, "to": bus2}, phases=set(ph1), r=r, x=x, ratio=np.ones(3))
 
 
 def _transformers(dss, base_v: dict, s_base_kva: float) -> list[dict]:
