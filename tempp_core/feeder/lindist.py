@@ -7,8 +7,8 @@ _SQRT3 = np.sqrt(3.0)
 # Sign pattern of the sqrt(3) cross terms: M^P = offdiag(r) + sqrt3 * S * x,
 # M^Q = offdiag(x) - sqrt3 * S * r, with -2r / -2x on the diagonal.
 _S = np.array([[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]])
-_OFF = 1.0 - np.eye(3)
-_DIAG = np.eye(3)
+_SELF = 1.0 - 3.0 * np.eye(3)  # -2 on the diagonal, 1 off it
+_CROSS = _SQRT3 * _S
 
 
 def lindist_matrices(r: np.ndarray, x: np.ndarray, phases: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -27,7 +27,11 @@ def lindist_matrices(r: np.ndarray, x: np.ndarray, phases: np.ndarray) -> tuple[
         Row a of M^P is ``[-2 r_aa, r_ab - sqrt3 x_ab, r_ac + sqrt3 x_ac]`` and so on, as in
         model.md (the appendix's (B3)-(B5) carry typos; see docs/model_notes.md).
     """
-    MP = -2.0 * r * _DIAG + r * _OFF + _SQRT3 * _S * x
-    MQ = -2.0 * x * _DIAG + x * _OFF - _SQRT3 * _S * r
-    mask = (phases[:, :, None] & phases[:, None, :]).astype(np.float64)
-    return np.ascontiguousarray(MP * mask), np.ascontiguousarray(MQ * mask)
+    mask = phases[:, :, None] & phases[:, None, :]
+    MP = r * _SELF
+    MP += x * _CROSS
+    MQ = x * _SELF
+    MQ -= r * _CROSS
+    MP[~mask] = 0.0
+    MQ[~mask] = 0.0
+    return MP, MQ
