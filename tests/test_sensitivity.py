@@ -98,3 +98,17 @@ def test_matrix_refused_for_large_feeders():
     f = tc.Feeder.from_arrays(names, names[:-1], names[1:], r, r, swing="b0")
     with pytest.raises(ValueError, match="forward\\(\\)/adjoint\\(\\)"):
         tc.sensitivity(f).matrix()
+
+
+def test_adjoint_ignores_weights_on_absent_phases():
+    """power_flow's outputs (NaN on absent phases) can be used as weights directly."""
+    f = build(random_feeder_arrays(5, 20))
+    rng = np.random.default_rng(2)
+    yv = rng.normal(size=(f.n_bus, 3)) * f.bus_phases
+    yP = rng.normal(size=(f.n_line, 3)) * f.line_phases
+    s = tc.sensitivity(f)
+    clean = s.adjoint(yv, yP, yP)
+    dirty = s.adjoint(np.where(f.bus_phases, yv, np.nan), np.where(f.line_phases, yP, np.nan),
+                      np.where(f.line_phases, yP, np.nan))
+    for a, b in zip(clean, dirty):
+        np.testing.assert_array_equal(a, b)

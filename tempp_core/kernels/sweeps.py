@@ -158,36 +158,44 @@ def adjoint_voltage_sweep(child_ptr, child, bus_phase, ratio2, MP, MQ, y_v2, y_P
     the line feeding j then carries ``z_P = y_P + MP^T lam_j`` and ``z_Q = y_Q + MQ^T lam_j``.
     Shapes as in :func:`voltage_sweep`; ``lam`` (n_bus, B, 3) is a work buffer, ``z_P``,
     ``z_Q`` (n_bus, B, 3) are written (row 0, the swing bus, is zero).
+
+    Two passes (lam upward, then z in bus order), phases unrolled and each line's matrix
+    column read once outside the batch loop: measured 0.39 s against 0.69-0.80 s for one
+    fused pass at 1M buses x 24 periods (prototype by a helper's profiling).
     """
     n = y_v2.shape[0]
     nb = y_v2.shape[1]
     for j in range(n - 1, 0, -1):
-        line = j - 1
-        for b in range(nb):
-            for f in range(3):
-                lam[j, b, f] = y_v2[j, b, f] if bus_phase[j, f] else 0.0
+        h0, h1, h2 = bus_phase[j, 0], bus_phase[j, 1], bus_phase[j, 2]
+        for b in range(nb):  # a select, not a 0/1 product: NaN weights on absent phases stay out
+            lam[j, b, 0] = y_v2[j, b, 0] if h0 else 0.0
+            lam[j, b, 1] = y_v2[j, b, 1] if h1 else 0.0
+            lam[j, b, 2] = y_v2[j, b, 2] if h2 else 0.0
         for c in range(child_ptr[j], child_ptr[j + 1]):
             k = child[c]
+            r0, r1, r2 = ratio2[k - 1, 0], ratio2[k - 1, 1], ratio2[k - 1, 2]
             for b in range(nb):
-                for f in range(3):
-                    lam[j, b, f] += ratio2[k - 1, f] * lam[k, b, f]
-        for b in range(nb):
-            for g in range(3):
-                if bus_phase[j, g]:
-                    sp_ = y_P[line, b, g]
-                    sq_ = y_Q[line, b, g]
-                    for f in range(3):
-                        sp_ += MP[line, f, g] * lam[j, b, f]
-                        sq_ += MQ[line, f, g] * lam[j, b, f]
-                    z_P[j, b, g] = sp_
-                    z_Q[j, b, g] = sq_
-                else:
+                lam[j, b, 0] += r0 * lam[k, b, 0]
+                lam[j, b, 1] += r1 * lam[k, b, 1]
+                lam[j, b, 2] += r2 * lam[k, b, 2]
+    for j in range(1, n):
+        line = j - 1
+        for g in range(3):
+            if not bus_phase[j, g]:
+                for b in range(nb):
                     z_P[j, b, g] = 0.0
                     z_Q[j, b, g] = 0.0
+                continue
+            a0, a1, a2 = MP[line, 0, g], MP[line, 1, g], MP[line, 2, g]
+            c0, c1, c2 = MQ[line, 0, g], MQ[line, 1, g], MQ[line, 2, g]
+            for b in range(nb):
+                l0, l1, l2 = lam[j, b, 0], lam[j, b, 1], lam[j, b, 2]
+                z_P[j, b, g] = y_P[line, b, g] + a0 * l0 + a1 * l1 + a2 * l2
+                z_Q[j, b, g] = y_Q[line, b, g] + c0 * l0 + c1 * l1 + c2 * l2
     for b in range(nb):
-        for f in range(3):
-            z_P[0, b, f] = 0.0
-            z_Q[0, b, f] = 0.0
+        for g in range(3):
+            z_P[0, b, g] = 0.0
+            z_Q[0, b, g] = 0.0
 
 
 @njit(cache=True)
