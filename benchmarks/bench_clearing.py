@@ -14,7 +14,7 @@ def case(name):
             from tempp_core.cases.populate import populate
 
             feeder, p, q = tc.cases.ieee123()
-            _CASES[name] = populate(feeder, p, q, customers_per_bus=145, line_limit_factor=3.0,
+            _CASES[name] = populate(feeder, p, q, customers_per_bus=145, line_limit_factor=3.0, capacitors=False,
                                     v_limits=(0.95, 1.06), name=name)
         else:
             _CASES[name] = tc.cases.load(name)

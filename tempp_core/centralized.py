@@ -78,7 +78,7 @@ def solve_centralized(case: Case, loads: str = "joint") -> CentralizedOutcome:
     n_market_cols = model.cost.size
     A = sp.hstack([block.A_x, sp.csr_matrix((block.A_x.shape[0], n_market_cols - lay.size)), block.A_net],
                   format="csr")
-    net_rows = lp.add_rows(A, 0.0, 0.0)
+    net_rows = lp.add_rows(A, block.rhs, block.rhs)
     status, _ = revenue.solve()
     if status is not LPStatus.OPTIMAL:
         raise NetworkUnsecurableError(

@@ -4,7 +4,8 @@ Columns added per period t (period-major blocks): ``v2`` (n_bus*3), ``P`` (n_lin
 ``Q`` (n_line*3), each flattened (element, phase). Rows per period:
 
 - active balance (B1):   ``P_l - sum_children P_c - p_{l+1}(x_t) = 0``
-- reactive balance (B2): ``Q_l - sum_children Q_c - q_{l+1}(x_t) = 0``
+- reactive balance (B2): ``Q_l - sum_children Q_c - q_{l+1}(x_t) = -q_cap_{l+1}`` (the
+  feeder's fixed capacitors, at nominal voltage)
 - voltage (model.md):    ``v_j - ratio_j^2 v_parent - M^P_l P_l - M^Q_l Q_l = 0``
 
 and the safety limits (A4) are column bounds. Built from sparse blocks for all periods at
@@ -32,6 +33,8 @@ class NetworkBlock:
         Coefficients on the transaction vector (kW).
     A_net : csr_matrix (n_rows, n_cols)
         Coefficients on the network columns.
+    rhs : ndarray (n_rows,)
+        Right-hand side of every row (equalities).
     col_lower, col_upper : ndarray (n_cols,)
         Bounds of the network columns (the safety limits).
     n_cols_per_period : int
@@ -39,6 +42,7 @@ class NetworkBlock:
 
     A_x: sp.csr_matrix
     A_net: sp.csr_matrix
+    rhs: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
     n_cols_per_period: int
@@ -82,7 +86,10 @@ def network_block(feeder: Feeder, injections: InjectionMap, n_periods: int) -> N
     n_rows_t = per_period.shape[0]
     A_x = _coupling(injections, T, nl, n_rows_t)
     lower, upper = _bounds(feeder, SafetyLimits.of(feeder))
-    return NetworkBlock(A_x, A_net, np.tile(lower, T), np.tile(upper, T), per_period.shape[1], nb, nl)
+    rhs_t = np.zeros(n_rows_t)
+    rhs_t[3 * nl:6 * nl] = -feeder.cap_q_pu[1:].ravel()
+    return NetworkBlock(A_x, A_net, np.tile(rhs_t, T), np.tile(lower, T), np.tile(upper, T), per_period.shape[1],
+                        nb, nl)
 
 
 def _block_diagonal(blocks: np.ndarray) -> sp.csr_matrix:

@@ -102,7 +102,7 @@ def solve_network_rows(feeder: Feeder, injections: InjectionMap, T: int, x_kw: n
         fixed[t * per:t * per + 3] = True
         z[t * per:t * per + 3] = feeder.v_swing_pu**2
     A = block.A_net.tocsc()
-    z[~fixed] = sp.linalg.spsolve(A[:, ~fixed].tocsc(), -(block.A_x @ x_kw) - A[:, fixed] @ z[fixed])
+    z[~fixed] = sp.linalg.spsolve(A[:, ~fixed].tocsc(), block.rhs - block.A_x @ x_kw - A[:, fixed] @ z[fixed])
     return block.unpack(z, T)
 
 

@@ -197,7 +197,7 @@ def test_network_unsecurable_is_reported(paper):
     from tempp_core.case import Case
     from tempp_core.feeder.tables import feeder_to_tables
 
-    buses, lines, regs = feeder_to_tables(paper.feeder)
+    buses, lines, regs, _ = feeder_to_tables(paper.feeder)
     lines[[c for c in lines.columns if c[:2] in ("r_", "x_")]] *= 6.0
     weak = Case(tc.Feeder.from_tables(buses, lines, regs), paper.market, paper.placement)
     with pytest.raises(NetworkUnsecurableError, match="periods"):

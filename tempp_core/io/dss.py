@@ -4,8 +4,9 @@ What is read, after OpenDSS compiles and solves the model once (so regulator tap
 their solved positions):
 
 - **Lines and switches**: series impedance from each element's primitive admittance,
-  ``Z = inv(-Y_12)`` (shunt capacitance is dropped, as LinDist3Flow has none), in p.u. of the
-  sending bus's base. Open or disabled elements are left out.
+  ``Z = inv(-Y_12)``, and total charging susceptance ``B = Im 2 (Y_11 + Y_12)`` (kept on the
+  feeder for the AC power flow; LinDist3Flow neglects it), in p.u. of the sending bus's base.
+  Open or disabled elements are left out.
 - **Transformers and regulators** (two windings): series impedance ``(%R1 + %R2 + j Xhl)/100``
   on the rating, converted to the per-phase base, no mutual terms; a fixed ratio per phase from
   the windings' kV, bus bases and (solved) taps. Single-phase units between the same pair of
@@ -13,7 +14,7 @@ their solved positions):
 - **Loads**: constant power (kW, kvar times the load multiplier) whatever their model; wye
   loads spread evenly over their phases; delta loads split evenly over the phases they join
   (an approximation).
-- **Capacitors**: fixed reactive injections of their rated kvar at nominal voltage.
+- **Capacitors**: fixed shunts of their rated kvar at 1 p.u. voltage (``feeder.cap_q_pu``).
 
 Not supported: transformers with three or more windings, phase shifts (delta-wye angles are
 ignored: magnitudes only), voltage-dependent load models, generators, PV systems and storage
@@ -70,7 +71,7 @@ def read_dss(path, *, s_base_kva: float = DEFAULT_S_BASE_KVA, open_lines=(), dis
     -------
     feeder : Feeder
     p, q : ndarray (n_bus, 3)
-        Base net loads (loads minus capacitors), p.u., in ``feeder.bus_names`` order.
+        Base loads, p.u., in ``feeder.bus_names`` order (capacitors are on the feeder).
     """
     dss = _dss()
     path = Path(path).resolve()
@@ -103,17 +104,17 @@ def read_dss(path, *, s_base_kva: float = DEFAULT_S_BASE_KVA, open_lines=(), dis
     swing, _ = _bus_and_phases(dss.CktElement.BusNames()[0], 3)
     v_swing = dss.Vsources.PU()
     n = len(branches)
-    r = np.zeros((n, 3, 3))
-    x = np.zeros((n, 3, 3))
+    r, x, b = (np.zeros((n, 3, 3)) for _ in range(3))
     ratio = np.ones((n, 3))
     for k, br in enumerate(branches):
-        r[k], x[k], ratio[k] = br["r"], br["x"], br["ratio"]
+        r[k], x[k], b[k], ratio[k] = br["r"], br["x"], br["b"], br["ratio"]
     letters = lambda ph: "".join("abc"[i] for i in sorted(ph))  # noqa: E731
     feeder = Feeder.from_arrays(
         buses, [b["from"] for b in branches], [b["to"] for b in branches], r, x, swing=swing,
         line_names=[b["name"] for b in branches], line_phases=[letters(b["phases"]) for b in branches],
         bus_phases=[letters(phases[b]) if b != swing else "abc" for b in buses], ratio=ratio,
-        v_swing_pu=v_swing, s_base_kva=s_base_kva, v_base_v=np.array([base_v[b] for b in buses]), **options,
+        v_swing_pu=v_swing, s_base_kva=s_base_kva, v_base_v=np.array([base_v[b] for b in buses]),
+        b_shunt_pu=b, cap_q_pu=_capacitors(dss, buses, s_base_kva), **options,
     )
     p, q = _loads(dss, feeder, s_base_kva)
     return feeder, p, q
@@ -164,8 +165,8 @@ def _series_elements(dss, base_v: dict, s_base_kva: float) -> list[dict]:
             twin = by_pair.get((branch["from"], branch["to"]))
             if twin is not None and not (twin["phases"] & branch["phases"]):
                 twin["phases"] |= branch["phases"]
-                twin["r"] += branch["r"]
-                twin["x"] += branch["x"]
+                for key in ("r", "x", "b"):
+                    twin[key] += branch[key]
                 continue
             by_pair.setdefault((branch["from"], branch["to"]), branch)
             out.append(branch)
@@ -182,12 +183,13 @@ def _series_branch(dss, kind: str, name: str, buses, base_v: dict, s_base_kva: f
     n_cond = int(round(np.sqrt(y.shape[0]))) // 2
     y = (y[:, 0] + 1j * y[:, 1]).reshape(2 * n_cond, 2 * n_cond)
     z = np.linalg.inv(-y[:nph, n_cond:n_cond + nph])
+    y_shunt = 2.0 * (y[:nph, :nph] + y[:nph, n_cond:n_cond + nph])  # pi model: half at each end
     z_base = base_v[bus1] ** 2 / (s_base_kva * 1000.0)
-    r = np.zeros((3, 3))
-    x = np.zeros((3, 3))
+    r, x, b = np.zeros((3, 3)), np.zeros((3, 3)), np.zeros((3, 3))
     idx = np.ix_(ph1, ph1)
-    r[idx], x[idx] = z.real / z_base, z.imag / z_base
-    return dict(name=f"{kind}.{name}", **{"from": bus1, "to": bus2}, phases=set(ph1), r=r, x=x, ratio=np.ones(3))
+    r[idx], x[idx], b[idx] = z.real / z_base, z.imag / z_base, y_shunt.imag * z_base
+    return dict(name=f"{kind}.{name}", **{"from": bus1, "to": bus2}, phases=set(ph1), r=r, x=x, b=b,
+                ratio=np.ones(3))
 
 
 def _transformers(dss, base_v: dict, s_base_kva: float) -> list[dict]:
@@ -210,7 +212,7 @@ def _transformers(dss, base_v: dict, s_base_kva: float) -> list[dict]:
         rho = (wdg[1][0] * wdg[1][1] / base_v[bus2]) / (wdg[0][0] * wdg[0][1] / base_v[bus1])
         entry = grouped.setdefault((bus1, bus2), dict(name=f"transformer.{name}", **{"from": bus1, "to": bus2},
                                                       phases=set(), r=np.zeros((3, 3)), x=np.zeros((3, 3)),
-                                                      ratio=np.ones(3)))
+                                                      b=np.zeros((3, 3)), ratio=np.ones(3)))
         for f in ph1:
             entry["phases"].add(f)
             entry["r"][f, f], entry["x"][f, f], entry["ratio"][f] = z_ours.real, z_ours.imag, rho
@@ -230,8 +232,14 @@ def _loads(dss, feeder: Feeder, s_base_kva: float) -> tuple[np.ndarray, np.ndarr
         share = 1.0 / len(ph)
         p[j, ph] += dss.Loads.kW() * mult * share / s_base_kva
         q[j, ph] += dss.Loads.kvar() * mult * share / s_base_kva
+    return p, q
+
+
+def _capacitors(dss, buses: list[str], s_base_kva: float) -> np.ndarray:
+    """Rated reactive power of enabled capacitors per bus and phase (len(buses), 3), p.u."""
+    where = {b: k for k, b in enumerate(buses)}
+    out = np.zeros((len(buses), 3))
     for _ in _enabled(dss.Capacitors):
         bus, ph = _bus_and_phases(dss.CktElement.BusNames()[0], dss.CktElement.NumPhases())
-        j = feeder.bus_index(bus)
-        q[j, ph] -= dss.Capacitors.kvar() / len(ph) / s_base_kva
-    return p, q
+        out[where[bus], ph] += dss.Capacitors.kvar() / len(ph) / s_base_kva
+    return out

@@ -49,7 +49,7 @@ def tree_subtree_sizes(parent):
 
 
 @njit(cache=True)
-def flow_sweep(child_ptr, child, bus_phase, p, q, P, Q):
+def flow_sweep(child_ptr, child, bus_phase, p, q, q_shunt, P, Q):
     """Upward sweep: line flows from net loads (lossless balance (B1)-(B2)).
 
     Parameters
@@ -60,6 +60,9 @@ def flow_sweep(child_ptr, child, bus_phase, p, q, P, Q):
         Phases present at each bus. Injections on absent phases are ignored.
     p, q : float64 (n_bus, B, 3)
         Net active/reactive load, p.u. (consumption positive).
+    q_shunt : float64 (n_bus, 3)
+        Fixed reactive injection of the feeder's own shunts (capacitors), p.u., the same in
+        every batch column.
     P, Q : float64 (n_line, B, 3), written
         Flow on the line feeding each bus (sending end), p.u.
 
@@ -75,9 +78,10 @@ def flow_sweep(child_ptr, child, bus_phase, p, q, P, Q):
         line = j - 1
         for f in range(3):
             if bus_phase[j, f]:
+                shunt = q_shunt[j, f]
                 for b in range(nb):
                     P[line, b, f] = p[j, b, f]
-                    Q[line, b, f] = q[j, b, f]
+                    Q[line, b, f] = q[j, b, f] - shunt
             else:
                 for b in range(nb):
                     if p[j, b, f] != 0.0 or q[j, b, f] != 0.0:

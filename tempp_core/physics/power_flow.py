@@ -88,9 +88,11 @@ def power_flow(feeder: Feeder, p, q, *, out: PowerFlowBuffers | None = None) -> 
     feeder : Feeder
     p, q : array_like (..., n_bus, 3)
         Net active and reactive load per bus and phase, p.u. of ``feeder.s_base_kva``
-        (consumption positive, injection negative). Leading dimensions (periods,
-        scenarios) are a batch solved at once. The swing bus's entry is ignored (the
-        swing supplies the balance); entries on absent phases must be zero.
+        (consumption positive, injection negative), not counting the feeder's own fixed
+        capacitors (``feeder.cap_q_pu``), which are added as injections at nominal voltage.
+        Leading dimensions (periods, scenarios) are a batch solved at once. The swing bus's
+        entry is ignored (the swing supplies the balance); entries on absent phases must be
+        zero.
     out : PowerFlowBuffers, optional
         Reuse these buffers (batch size must match); the result's arrays are views of
         them, overwritten by the next call that reuses them.
@@ -135,7 +137,8 @@ def solve_bus_major(feeder: Feeder, p_bm: np.ndarray, q_bm: np.ndarray, out: Pow
 
     With ``mark_absent=False`` absent phases hold zeros instead of NaN (what the
     constraint checks of TEMO want)."""
-    bad = flow_sweep(feeder.child_ptr, feeder.child, feeder.bus_phases, p_bm, q_bm, out.P, out.Q)
+    bad = flow_sweep(feeder.child_ptr, feeder.child, feeder.bus_phases, p_bm, q_bm, feeder.cap_q_pu, out.P,
+                     out.Q)
     if bad >= 0:
         raise InjectionError(
             f"bus '{feeder.bus_names[bad]}' has a non-zero load on a phase it lacks "

@@ -57,7 +57,7 @@ class Sensitivity:
         p_bm, batch = as_bus_major(dp, f.n_bus, "dp")
         q_bm, _ = as_bus_major(dq, f.n_bus, "dq", batch)
         out = out or PowerFlowBuffers.allocate(f, p_bm.shape[1])
-        flow_sweep(f.child_ptr, f.child, f.bus_phases, p_bm, q_bm, out.P, out.Q)
+        flow_sweep(f.child_ptr, f.child, f.bus_phases, p_bm, q_bm, np.zeros((f.n_bus, 3)), out.P, out.Q)
         zero_root = np.zeros((p_bm.shape[1], 3))
         voltage_sweep(f.parent, f.bus_phases, f.ratio2, f.MP, f.MQ, zero_root, out.P, out.Q,
                       out.v2, out.vm, False)
