@@ -11,7 +11,7 @@ def case(name):
         if name == "ieee123-12k":
             # 12,325 customers (145 on each of the 85 load buses); night overvoltage downstream
             # of regulator 160 needs v_max 1.06, and ratings 3x the mean-load flows
-            from tempp_core.cases.populate import populate
+            from tempp_core.cases.population import populate
 
             feeder, p, q = tc.cases.ieee123()
             _CASES[name] = populate(feeder, p, q, customers_per_bus=145, line_limit_factor=3.0, capacitors=False,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tempp_core as tc
-from tempp_core.physics.power_flow import solve_bus_major
+from tempp_core.network.physics.power_flow import solve_bus_major
 
 from conftest import DSS_123, LOAD_SHAPE, T, feeder_and_batch
 

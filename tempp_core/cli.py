@@ -54,7 +54,7 @@ def _load_case(name: str):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .clearing import clear
+    from .clearing.clear import clear
 
     case = _load_case(args.case)
     options = dict(sensitivity=args.sensitivity, cuts=args.cuts, loads=args.loads, tol=args.tol,
@@ -93,8 +93,8 @@ def _progress_bar(done: int, total: int) -> None:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import clear_many
-    from .scenarios import sample
+    from .studies.batch import clear_many
+    from .studies.scenarios import sample
 
     case = _load_case(args.case)
     scenarios = sample(case, args.scenarios, seed=args.seed)
@@ -138,7 +138,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 def _cmd_bench_scaling(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .study import growth_exponents, scaling
+    from .studies.scaling import growth_exponents, scaling
 
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     table = scaling(sizes, repeats=args.repeats, clear_up_to=args.clear_up_to,
@@ -160,7 +160,7 @@ def _cmd_bench_scaling(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_modes(args: argparse.Namespace) -> int:
-    from .study import modes_table
+    from .studies.modes import modes_table
 
     case = _load_case(args.case)
     print(f"clearing '{case.name}' in every mode ...", file=sys.stderr, flush=True)

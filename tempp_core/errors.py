@@ -28,3 +28,7 @@ class NetworkUnsecurableError(TemppError):
 
 class SolverError(TemppError, RuntimeError):
     """The LP solver failed for a reason other than infeasibility."""
+
+
+class OptionsError(TemppError, ValueError):
+    """A clearing option has a value that is not allowed (names the option and the choices)."""

@@ -46,9 +46,60 @@ class TransactionLayout:
         return len(self.customer_names)
 
     @property
+    def n_participant_rows(self) -> int:
+        """Rows of the (participant, period) view of x: DERs, the MG, customers."""
+        return self.n_der + 1 + self.n_customer
+
+    @property
     def size(self) -> int:
         """Length of the flattened transaction vector."""
-        return (self.n_der + 1 + self.n_customer) * self.n_periods
+        return self.n_participant_rows * self.n_periods
+
+    # Rows of the (participant, period) view ``x.reshape(n_participant_rows, T)``.
+    @property
+    def der_rows(self) -> slice:
+        return slice(0, self.n_der)
+
+    @property
+    def mg_row(self) -> int:
+        return self.n_der
+
+    @property
+    def customer_rows(self) -> slice:
+        return slice(self.n_der + 1, self.n_participant_rows)
+
+    # Positions in the flat vector x.
+    @property
+    def der_slice(self) -> slice:
+        """p_der, flattened (n_der * T,), DER-major."""
+        return slice(0, self.n_der * self.n_periods)
+
+    @property
+    def mg_slice(self) -> slice:
+        """p_mg (T,)."""
+        return slice(self.n_der * self.n_periods, (self.n_der + 1) * self.n_periods)
+
+    @property
+    def customer_slice(self) -> slice:
+        """p_cust, flattened (n_customer * T,), customer-major."""
+        return slice((self.n_der + 1) * self.n_periods, self.size)
+
+    def by_participant(self, x: np.ndarray) -> np.ndarray:
+        """View of x (..., size) as (..., n_participant_rows, T)."""
+        x = np.asarray(x)
+        return x.reshape(x.shape[:-1] + (self.n_participant_rows, self.n_periods))
+
+    def ders(self, x: np.ndarray) -> np.ndarray:
+        """p_der (n_der, T) view of x."""
+        return self.by_participant(x)[..., self.der_rows, :]
+
+    def mg(self, x: np.ndarray) -> np.ndarray:
+        """p_mg (T,) view of x."""
+        return self.by_participant(x)[..., self.mg_row, :]
+
+    def customers(self, x: np.ndarray) -> np.ndarray:
+        """p_cust (n_customer, T) view of x."""
+        return self.by_participant(x)[..., self.customer_rows, :]
 
     def der_index(self, d, t):
         """Position of p_der[d, t] in x (arrays broadcast)."""
@@ -65,6 +116,10 @@ class TransactionLayout:
     def period_of(self, index):
         """Period of each position of x."""
         return np.asarray(index) % self.n_periods
+
+    def row_of(self, index):
+        """Participant row (DERs, MG, customers) of each position of x."""
+        return np.asarray(index) // self.n_periods
 
 
 @dataclass(frozen=True)
@@ -89,14 +144,7 @@ class Transactions:
         x_kw = np.asarray(x_kw, dtype=np.float64)
         if x_kw.shape != (layout.size,):
             raise ValueError(f"transaction vector has shape {x_kw.shape}, expected ({layout.size},)")
-        T = layout.n_periods
-        nd = layout.n_der
-        return cls(
-            layout,
-            x_kw[: nd * T].reshape(nd, T).copy(),
-            x_kw[nd * T : (nd + 1) * T].copy(),
-            x_kw[(nd + 1) * T :].reshape(layout.n_customer, T).copy(),
-        )
+        return cls(layout, layout.ders(x_kw).copy(), layout.mg(x_kw).copy(), layout.customers(x_kw).copy())
 
     def to_vector(self) -> np.ndarray:
         return np.concatenate(

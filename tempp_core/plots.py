@@ -26,13 +26,13 @@ def convergence(result):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     it = [h.iteration for h in result.history]
-    phi = np.maximum([h.violation for h in result.history], 1e-16)
+    phi = np.maximum([h.violation_pu for h in result.history], 1e-16)
     ax.semilogy(it, phi, "o-", color="tab:red", label="violation Φ* (p.u.)")
-    ax.axhline(result.options.get("tol", 1e-9), color="tab:red", ls=":", lw=1, label="tolerance")
+    ax.axhline(result.options.tol, color="tab:red", ls=":", lw=1, label="tolerance")
     ax.set_xlabel("Benders iteration")
     ax.set_ylabel("violation Φ* (p.u.)", color="tab:red")
     twin = ax.twinx()
-    twin.plot(it, [h.master_objective for h in result.history], "s--", color="tab:blue", label="master objective")
+    twin.plot(it, [h.master_objective_usd for h in result.history], "s--", color="tab:blue", label="master objective")
     twin.set_ylabel("master objective ($)", color="tab:blue")
     ax.set_title(f"Convergence: {result.iterations} iterations, {sum(h.cuts_added for h in result.history)} cuts")
     lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
@@ -79,7 +79,7 @@ def prices(result, price_min: float = 0.12, price_max: float = 0.24):
 def electrical_distance(feeder) -> np.ndarray:
     """Distance of each bus from the source as cumulative series resistance (mean of the
     phases present, p.u.): feeders do not all carry line lengths, every one has r."""
-    from .kernels.sweeps import path_sums
+    from .network.kernels.sweeps import path_sums
 
     diag = np.diagonal(feeder.r_pu, axis1=1, axis2=2)
     count = np.maximum(feeder.line_phases.sum(axis=1), 1)
@@ -95,15 +95,15 @@ def voltage_profile(result, case, period: int | None = None):
     f = case.feeder
     vb, va = result.network.vm_before, result.network.vm
     if period is None:
-        period = int(np.nanargmin(np.nanmin(vb[1:], axis=(0, 2))))
+        period = int(np.nanargmin(np.nanmin(vb[:, 1:], axis=(1, 2))))
     dist = electrical_distance(f)
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     colors = {"a": "tab:blue", "b": "tab:orange", "c": "tab:green"}
     for k, ph in enumerate("abc"):
         on = f.bus_phases[:, k]
-        ax.scatter(dist[on], vb[on, period, k], s=14, facecolors="none", edgecolors=colors[ph],
+        ax.scatter(dist[on], vb[period, on, k], s=14, facecolors="none", edgecolors=colors[ph],
                    label=f"phase {ph}, market alone")
-        ax.scatter(dist[on], va[on, period, k], s=14, color=colors[ph], label=f"phase {ph}, after cuts")
+        ax.scatter(dist[on], va[period, on, k], s=14, color=colors[ph], label=f"phase {ph}, after cuts")
     ax.axhline(float(np.min(f.v_min_pu)), color="k", ls="--", lw=1)
     ax.axhline(float(np.max(f.v_max_pu)), color="k", ls="--", lw=1, label="limits")
     ax.set_xlabel("electrical distance from the source (cumulative r, p.u.)")

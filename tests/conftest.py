@@ -1,5 +1,11 @@
-import sys
-from pathlib import Path
+"""Fixtures shared by the test modules. The helpers they build on (random feeders and
+markets, naive reference solvers) are modules of the ``tests`` package."""
+import pytest
 
-# Test helpers (random cases, reference solvers) live beside the tests.
-sys.path.insert(0, str(Path(__file__).parent))
+import tempp_core as tc
+
+
+@pytest.fixture(scope="session")
+def paper():
+    """The embedded default market case."""
+    return tc.cases.paper()

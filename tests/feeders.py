@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from tempp_core.feeder import Feeder
+from tempp_core.network.feeder import Feeder
 
 
 def random_tree(rng: np.random.Generator, n_bus: int, p_narrow: float) -> tuple[np.ndarray, list[str]]:

@@ -5,12 +5,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from tempp_core.case import Case, Placement
-from tempp_core.feeder import Feeder
+from tempp_core.network.feeder import Feeder
 from tempp_core.market import DER, Customer, MainGrid, Market
-from tempp_core.network_lp import network_block
-from tempp_core.temo.connection import InjectionMap
+from tempp_core.network.explicit_rows import network_block
+from tempp_core.network.placement import InjectionMap
 
-from feeders import random_tree
+from tests.feeders import random_tree
 
 KINDS = ("RL", "IL", "CL", "AL")
 
@@ -87,8 +87,7 @@ def _random_case(rng: np.random.Generator, n_bus: int, n_der: int, n_customer: i
 
 def independent_state(case: Case, x_kw: np.ndarray):
     """Network state at x by a sparse direct solve of the explicit LinDist3Flow rows (no sweeps)."""
-    inj = InjectionMap.build(case.feeder, case.market.layout(), case.connections())
-    return solve_network_rows(case.feeder, inj, case.n_periods, x_kw)
+    return solve_network_rows(case.feeder, case.injections, case.n_periods, x_kw)
 
 
 def solve_network_rows(feeder: Feeder, injections: InjectionMap, T: int, x_kw: np.ndarray):

@@ -4,15 +4,10 @@ import pandas as pd
 import pytest
 
 import tempp_core as tc
-from tempp_core.batch import clear_many
+from tempp_core.studies.batch import clear_many
 from tempp_core.market import MainGrid, Market
-from tempp_core.scenarios import sample
-from tempp_core.temo import Temo
-
-
-@pytest.fixture(scope="module")
-def paper():
-    return tc.cases.paper()
+from tempp_core.studies.scenarios import sample
+from tempp_core.network.temo import Temo
 
 
 def test_sampling_is_reproducible_and_bounded(paper):
@@ -44,7 +39,7 @@ def test_batched_temo_equals_one_by_one(paper):
     from tempp_core.market import MasterProblem
 
     proposals = [MasterProblem(s.market).solve().transactions for s in scenarios]
-    temo = Temo(paper.feeder, paper.market.layout(), paper.connections())
+    temo = Temo(paper.feeder, paper.injections)
     together = temo.check_many(proposals)
     for proposal, reply in zip(proposals, together):
         alone = temo.check(proposal)

@@ -8,19 +8,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tempp_core as tc
-from tempp_core.benders import run_benders
-from tempp_core.clearing import clear
+from tempp_core.clearing.benders import run_benders
+from tempp_core.clearing.clear import clear
+from tempp_core.options import ClearingOptions
 from tempp_core.errors import MarketInfeasibleError, NetworkUnsecurableError
 from tempp_core.market import MainGrid, Market
 
-from market_cases import max_violation, random_case
+from tests.market_cases import max_violation, random_case
 
 REL = 1e-6
-
-
-@pytest.fixture(scope="module")
-def paper():
-    return tc.cases.paper()
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +27,10 @@ def paper_results(paper):
 def test_paper_case_needs_the_network(paper, paper_results):
     """The default case is sized so that the market alone violates limits in >= 3 periods."""
     from tempp_core.market import MasterProblem
-    from tempp_core.temo import Temo
+    from tempp_core.network.temo import Temo
 
     x_free = MasterProblem(paper.market).solve().x_kw
-    temo = Temo(paper.feeder, paper.market.layout(), paper.connections())
+    temo = Temo(paper.feeder, paper.injections)
     assert int((temo.state(x_free).assessment.phi > 0).sum()) >= 3
     assert max_violation(paper, x_free) > 1e-3
     assert paper_results["benders"].iterations > 1
@@ -73,7 +69,7 @@ def test_every_cut_is_valid(seed, mode):
         x_central = clear(case, "centralized").transactions.to_vector()
     except NetworkUnsecurableError:
         return
-    out = run_benders(case, cuts=mode)
+    out = run_benders(case, ClearingOptions(cuts=mode))
     for cut in out.cuts:
         assert cut.violation(x_central) <= 1e-7 * max(1.0, abs(cut.rhs))
 
@@ -81,7 +77,7 @@ def test_every_cut_is_valid(seed, mode):
 def test_paper_cuts_valid_for_centralized_optimum(paper, paper_results):
     x_central = paper_results["centralized"].transactions.to_vector()
     for mode in ("period", "aggregate", "constraint"):
-        for cut in run_benders(paper, cuts=mode).cuts:
+        for cut in run_benders(paper, ClearingOptions(cuts=mode)).cuts:
             assert cut.violation(x_central) <= 1e-7 * max(1.0, abs(cut.rhs))
 
 
@@ -155,15 +151,14 @@ def test_loads_fixed_mode(paper, paper_results):
     # Holding loads cannot do better than deciding them with the network.
     assert fixed.objective <= paper_results["centralized"].objective + 1e-9
     # Cuts in fixed mode involve DERs and the MG only.
-    lay = paper.market.layout()
-    first_customer = (lay.n_der + 1) * lay.n_periods
-    for cut in run_benders(paper, loads="fixed").cuts:
+    first_customer = paper.market.layout().customer_slice.start
+    for cut in run_benders(paper, ClearingOptions(loads="fixed")).cuts:
         assert (cut.index < first_customer).all()
 
 
 def test_paper_sensitivity_mode_runs_to_its_end(paper, paper_results):
     """Paper mode is recorded, not asserted equal: it must end with a result or a clear status."""
-    pytest.importorskip("tempp_core.physics.paper")
+    pytest.importorskip("tempp_core.network.physics.paper")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         result = clear(paper, sensitivity="paper", max_iter=60)
@@ -195,7 +190,7 @@ def test_market_infeasible_names_periods(paper):
 
 def test_network_unsecurable_is_reported(paper):
     from tempp_core.case import Case
-    from tempp_core.feeder.tables import feeder_to_tables
+    from tempp_core.network.feeder.tables import feeder_to_tables
 
     buses, lines, regs, _ = feeder_to_tables(paper.feeder)
     lines[[c for c in lines.columns if c[:2] in ("r_", "x_")]] *= 6.0
@@ -223,5 +218,5 @@ def test_result_tables(paper_results):
     np.testing.assert_allclose(tr.groupby("period").apply(
         lambda g: g.loc[g.kind != "customer", "p_kw"].sum() - g.loc[g.kind == "customer", "p_kw"].sum(),
         include_groups=False), 0.0, atol=1e-6)
-    assert tables["voltages"]["vm"].between(0.95 - 1e-9, 1.05 + 1e-9).all()
+    assert tables["voltages"]["vm_pu"].between(0.95 - 1e-9, 1.05 + 1e-9).all()
     assert len(tables["history"]) == r.iterations

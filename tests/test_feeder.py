@@ -6,7 +6,7 @@ import pytest
 import tempp_core as tc
 from tempp_core.errors import FeederError
 
-from feeders import build, random_feeder_arrays
+from tests.feeders import build, random_feeder_arrays
 
 EYE = np.eye(3) * 0.01
 

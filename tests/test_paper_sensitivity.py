@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 
 import tempp_core as tc
-from tempp_core.physics.paper import PaperSensitivity, distribution_coefficients
+from tempp_core.network.physics.paper import PaperSensitivity, distribution_coefficients
 
-from feeders import build, feeder_seeds, random_feeder_arrays, random_loads
-from reference.paper_naive import paper_matrix_naive
+from tests.feeders import build, feeder_seeds, random_feeder_arrays, random_loads
+from tests.reference.paper_naive import paper_matrix_naive
 
 R = np.array([[0.02, 0.005, 0.005], [0.005, 0.02, 0.005], [0.005, 0.005, 0.02]])
 X = np.array([[0.04, 0.01, 0.01], [0.01, 0.04, 0.01], [0.01, 0.01, 0.04]])

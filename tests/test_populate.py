@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tempp_core as tc
-from tempp_core.cases.populate import populate
+from tempp_core.cases.population import populate
 from tempp_core.units import pu_to_kw
 
 

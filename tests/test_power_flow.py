@@ -6,8 +6,8 @@ from hypothesis import given, settings
 import tempp_core as tc
 from tempp_core.errors import InjectionError
 
-from feeders import build, feeder_seeds, random_feeder_arrays, random_loads
-from reference.dense_lindist import dense_power_flow
+from tests.feeders import build, feeder_seeds, random_feeder_arrays, random_loads
+from tests.reference.dense_lindist import dense_power_flow
 
 S3 = np.sqrt(3.0)
 

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 
 import tempp_core as tc
 
-from feeders import build, feeder_seeds, random_feeder_arrays, random_loads
-from reference.dense_lindist import dense_power_flow
+from tests.feeders import build, feeder_seeds, random_feeder_arrays, random_loads
+from tests.reference.dense_lindist import dense_power_flow
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import tempp_core as tc
-from tempp_core.study import growth_exponents, modes_table, scaling
+from tempp_core.studies import growth_exponents, modes_table, scaling
 
 
 def test_modes_table_on_the_paper_case():

@@ -5,21 +5,28 @@ import pytest
 import tempp_core as tc
 from tempp_core.errors import CaseError
 from tempp_core.messages import TransactionLayout, Transactions
-from tempp_core.temo import Connection, Temo
-from tempp_core.temo.limits import constraint_values
-from tempp_core.temo.slack import solve_slack_lp
+from tempp_core.network.placement import InjectionMap, Placement
+from tempp_core.network.temo import Temo
+from tempp_core.network.temo.limits import constraint_values
+from tempp_core.network.temo.slack import solve_slack_lp
+from tempp_core.options import ClearingOptions
 
-from market_cases import solve_network_rows
+from tests.market_cases import solve_network_rows
 
 T = 3
 LAYOUT = TransactionLayout(("g1", "pv"), ("c1", "c2", "c3"), T)
-CONNECTIONS = [
-    Connection("g1", "675", "abc"),
-    Connection("pv", "611", "c"),
-    Connection("c1", "671", "abc", tan_phi=0.3),
-    Connection("c2", "652", "a", tan_phi=0.2),
-    Connection("c3", "646", "bc", shares=(0.25, 0.75), tan_phi=0.4),
+PLACEMENT = [
+    Placement("g1", "675", "abc"),
+    Placement("pv", "611", "c"),
+    Placement("c1", "671", "abc"),
+    Placement("c2", "652", "a"),
+    Placement("c3", "646", "bc", shares=(0.25, 0.75)),
 ]
+TAN_PHI = np.array([0.3, 0.2, 0.4])
+
+
+def make_temo(feeder, placement=PLACEMENT, **options):
+    return Temo(feeder, InjectionMap.build(feeder, LAYOUT, placement, TAN_PHI), ClearingOptions(**options))
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +43,7 @@ def _proposal(seed=1):
 
 
 def test_net_load_is_the_placement_divided_by_the_base(feeder):
-    temo = Temo(feeder, LAYOUT, CONNECTIONS)
+    temo = make_temo(feeder)
     x = _proposal()
     p, q = temo.injections.net_load(x)
     X = x.reshape(-1, T)
@@ -49,7 +56,7 @@ def test_net_load_is_the_placement_divided_by_the_base(feeder):
 
 
 def test_cut_linearization_matches_finite_difference_of_violation(feeder):
-    temo = Temo(feeder, LAYOUT, CONNECTIONS, cuts="period")
+    temo = make_temo(feeder, cuts="period")
     x = _proposal()
     state = temo.state(x)
     reply = temo.check(Transactions.from_vector(LAYOUT, x))
@@ -66,9 +73,9 @@ def test_cut_linearization_matches_finite_difference_of_violation(feeder):
 
 
 def test_slack_lp_equals_closed_form(feeder):
-    temo = Temo(feeder, LAYOUT, CONNECTIONS)
+    temo = make_temo(feeder)
     state = temo.state(_proposal(3))
-    lp = Temo(feeder, LAYOUT, CONNECTIONS, slack="lp").state(_proposal(3)).assessment
+    lp = make_temo(feeder, slack="lp").state(_proposal(3)).assessment
     np.testing.assert_allclose(lp.phi, state.assessment.phi, rtol=1e-9, atol=1e-12)
     for a, b in ((lp.y_v2, state.assessment.y_v2), (lp.y_P, state.assessment.y_P), (lp.y_Q, state.assessment.y_Q)):
         np.testing.assert_allclose(a, b, atol=1e-9)
@@ -84,7 +91,7 @@ def test_slack_lp_duals_are_the_sensitivity_of_the_violation():
 def test_constraint_cuts_are_the_exact_constraint_rows(feeder):
     """In exact mode a per-constraint cut is the constraint itself: it must be tight in the
     direction of any move, i.e. predict u(x + d) exactly."""
-    temo = Temo(feeder, LAYOUT, CONNECTIONS, cuts="constraint")
+    temo = make_temo(feeder, cuts="constraint")
     x = _proposal(2)
     reply = temo.check(Transactions.from_vector(LAYOUT, x))
     state = temo.state(x)
@@ -102,7 +109,7 @@ def test_constraint_cuts_are_the_exact_constraint_rows(feeder):
 
 
 def test_explicit_network_rows_reproduce_the_power_flow(feeder):
-    temo = Temo(feeder, LAYOUT, CONNECTIONS)
+    temo = make_temo(feeder)
     x = _proposal(4)
     v2, P, Q = solve_network_rows(feeder, temo.injections, T, x)
     state = temo.state(x)
@@ -115,18 +122,17 @@ def test_explicit_network_rows_reproduce_the_power_flow(feeder):
 @pytest.mark.parametrize(
     "bad, match",
     [
-        (Connection("g1", "nowhere", "a"), "not on the feeder"),
-        (Connection("g1", "652", "b"), "has only 'a'"),
-        (Connection("g1", "sourcebus", "a"), "swing bus"),
-        (Connection("g1", "675", "ab", shares=(0.5, 0.6)), "summing to 1"),
+        (Placement("g1", "nowhere", "a"), "not on the feeder"),
+        (Placement("g1", "652", "b"), "has only 'a'"),
+        (Placement("g1", "sourcebus", "a"), "swing bus"),
+        (Placement("g1", "675", "ab", shares=(0.5, 0.6)), "summing to 1"),
     ],
 )
 def test_bad_placement_is_named(feeder, bad, match):
-    conns = [bad] + CONNECTIONS[1:]
     with pytest.raises(CaseError, match=match):
-        Temo(feeder, LAYOUT, conns)
+        make_temo(feeder, [bad] + PLACEMENT[1:])
 
 
 def test_missing_connection_is_named(feeder):
     with pytest.raises(CaseError, match="pv"):
-        Temo(feeder, LAYOUT, [c for c in CONNECTIONS if c.name != "pv"])
+        make_temo(feeder, [c for c in PLACEMENT if c.name != "pv"])

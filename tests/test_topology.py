@@ -2,9 +2,9 @@
 import numpy as np
 from hypothesis import given, settings
 
-from tempp_core import topology
+from tempp_core.network import topology
 
-from feeders import build, feeder_seeds, random_feeder_arrays
+from tests.feeders import build, feeder_seeds, random_feeder_arrays
 
 
 def naive_path(parent):

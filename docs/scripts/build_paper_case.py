@@ -81,12 +81,12 @@ def main() -> None:
 
 def report() -> None:
     import tempp_core as tc
-    from tempp_core.clearing import clear
+    from tempp_core.clearing.clear import clear
 
     case = tc.io.read_case(FOLDER)
     free = clear(case, "benders", max_iter=1)
     print("market without the network: worst violation", free.network.worst_violation_before)
-    from tempp_core.temo import Temo
+    from tempp_core.network.temo import Temo
 
     temo = Temo(case.feeder, case.market.layout(), case.connections())
     a = temo.state(free.transactions.to_vector()).assessment

@@ -7,7 +7,7 @@ Construction (all vectorized; one Numba pass for the nested phases):
   This gives long laterals and sub-laterals with a few branches each, like a primary feeder.
 - **Phases.** The first branch is three-phase; a lateral keeps its parent's phases or
   takes two or one of them, so phases are always nested (see
-  :func:`tempp_core.kernels.trees.nested_phases`).
+  :func:`tempp_core.network.kernels.trees.nested_phases`).
 - **Impedance.** Overhead-line codes of a 12.47 kV feeder (self r 0.19-0.41, x 0.59-0.65
   ohm/km; mutual r ~ 0.05-0.09, x ~ 0.24-0.31 ohm/km: about 20-45 % of self), segment
   lengths log-normal around 80 m, in p.u. of Z_base = V_base^2 / S_base.
@@ -26,8 +26,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..feeder import Feeder
-from ..kernels.trees import nested_phases
+from ..network.feeder import Feeder
+from ..network.kernels.trees import nested_phases
 
 #: 12.47 kV line-to-line feeder: phase-to-neutral base voltage.
 SYNTHETIC_V_BASE_V = 12470.0 / np.sqrt(3.0)
@@ -100,7 +100,7 @@ def synthetic(n_buses: int, *, seed: int = 0, p_continue: float = 0.85, s_base_k
     load[0] = 0.0
     tan_phi = np.tan(np.arccos(rng.uniform(0.85, 0.98, (n_buses, 1))))
     p, q = load, load * tan_phi
-    from ..physics.power_flow import power_flow
+    from ..network.physics.power_flow import power_flow
 
     base = power_flow(feeder, p, q)
     drop = 1.0 - np.nanmin(base.v2[1:])  # v2 = 1 - k * drop at the worst bus-phase, linear in k

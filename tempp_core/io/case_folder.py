@@ -24,8 +24,8 @@ import pandas as pd
 
 from ..case import Case, Placement
 from ..errors import CaseError
-from ..feeder import Feeder
-from ..feeder.tables import feeder_to_tables
+from ..network.feeder import Feeder
+from ..network.feeder.tables import feeder_to_tables
 from .csv_case import optional_table
 from ..market.participants import DER, Aggregator, Customer, MainGrid, Market
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FeederError
-from ..feeder import Feeder
-from ..feeder.tables import loads_from_table
+from ..network.feeder import Feeder
+from ..network.feeder.tables import loads_from_table
 
 
 def read_csv_case(folder, **options) -> tuple[Feeder, np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Read an OpenDSS model into a :class:`~tempp_core.feeder.Feeder` (optional extra ``dss``).
+"""Read an OpenDSS model into a :class:`~tempp_core.network.feeder.Feeder` (optional extra ``dss``).
 
 What is read, after OpenDSS compiles and solves the model once (so regulator taps are at
 their solved positions):
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FeederError
-from ..feeder import Feeder
+from ..network.feeder import Feeder
 from ..units import DEFAULT_S_BASE_KVA
 
 

@@ -25,6 +25,30 @@ from .revenue import REVENUE_TOL, RevenueApproximation, revenue
 LOAD_MODES = ("joint", "fixed")
 
 
+@dataclass(frozen=True)
+class ObjectiveParts:
+    """The social objective's parts over the horizon, $.
+
+    Attributes
+    ----------
+    revenue_usd : float
+        The load aggregator's revenue from personalized prices, sum of alpha p - 2 beta p^2.
+    der_cost_usd : float
+        DERs' bid cost, sum of gamma_d p_d.
+    mg_cost_usd : float
+        Main-grid purchase at the LMP, sum of lambda_t p_m.
+    """
+
+    revenue_usd: float
+    der_cost_usd: float
+    mg_cost_usd: float
+
+    @property
+    def total_usd(self) -> float:
+        """Social objective: revenue minus DER and MG costs, $."""
+        return self.revenue_usd - self.der_cost_usd - self.mg_cost_usd
+
+
 @dataclass(frozen=True, eq=False)
 class MarketLP:
     """The market's columns and rows, reusable by the centralized solver.
@@ -58,15 +82,13 @@ class MarketLP:
     def balance_rows(self) -> np.ndarray:
         return np.arange(self.layout.n_periods)
 
-    def objective_parts(self, x_kw: np.ndarray, market: Market) -> dict:
+    def objective_parts(self, x_kw: np.ndarray, market: Market) -> ObjectiveParts:
         """Exact revenue, DER cost and MG cost ($) at transactions x."""
         lay = self.layout
-        T = lay.n_periods
-        nd = lay.n_der
         rev = float(revenue(self.alpha, self.beta, x_kw[self.p_cols]).sum())
-        der_cost = float((market.der_cost[:, None] * x_kw[: nd * T].reshape(nd, T)).sum())
-        mg_cost = float((market.lmp * x_kw[nd * T:(nd + 1) * T]).sum())
-        return {"revenue": rev, "der_cost": der_cost, "mg_cost": mg_cost}
+        der_cost = float((market.der_cost[:, None] * lay.ders(x_kw)).sum())
+        mg_cost = float((market.lmp * lay.mg(x_kw)).sum())
+        return ObjectiveParts(rev, der_cost, mg_cost)
 
     def build(self, revenue_tol: float = REVENUE_TOL) -> tuple[LinearProgram, RevenueApproximation]:
         """A live LP holding these columns and rows, and the tangent approximation of its revenue."""
@@ -128,8 +150,7 @@ class MasterSolution:
     transactions : Transactions
     objective : float
         Social objective at x ($), with the exact concave revenue.
-    parts : dict
-        'revenue', 'der_cost', 'mg_cost' ($).
+    parts : ObjectiveParts
     rho : ndarray (T,)
         System price: marginal cost of one more kW of load in period t, $/kWh.
     cut_duals : ndarray (n_cuts,)
@@ -144,7 +165,7 @@ class MasterSolution:
     x_kw: np.ndarray
     transactions: Transactions
     objective: float
-    parts: dict
+    parts: ObjectiveParts
     rho: np.ndarray
     cut_duals: np.ndarray
     customer_price: np.ndarray
@@ -242,8 +263,7 @@ class MasterProblem:
         if self.loads == "fixed" and not self._solved_once:
             self.lp.set_column_bounds(m.p_cols, x_reduced[m.p_cols], x_reduced[m.p_cols])
         x = self.groups.expand(x_reduced, self.layout)
-        T, nc = self.layout.n_periods, self.layout.n_customer
-        p_c = x[(self.layout.n_der + 1) * T:].reshape(nc, T)
+        p_c = self.layout.customers(x)
         if self.loads == "fixed" and not self._solved_once:
             self._fixed_load = p_c.copy()
         self._solved_once = True
@@ -253,7 +273,7 @@ class MasterProblem:
         return MasterSolution(
             x_kw=x,
             transactions=Transactions.from_vector(self.layout, x),
-            objective=_objective(parts),
+            objective=parts.total_usd,
             parts=parts,
             rho=duals[m.balance_rows].copy(),
             cut_duals=np.maximum(-duals[cut_rows], 0.0),
@@ -271,10 +291,6 @@ class MasterProblem:
                 f"TEMO's feasibility cuts; periods with cuts: {periods}"
             )
         raise MarketInfeasibleError(market_shortfall(self.market))
-
-
-def _objective(parts: dict) -> float:
-    return parts["revenue"] - parts["der_cost"] - parts["mg_cost"]
 
 
 def market_shortfall(market: Market) -> str:

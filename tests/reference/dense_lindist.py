@@ -1,6 +1,6 @@
 """A naive dense LinDist3Flow: every equation (B1)-(B3) written out and solved with numpy.
 
-Independent of tempp_core's kernels and of tempp_core.feeder.lindist: the M^P, M^Q entries
+Independent of tempp_core's kernels and of tempp_core.network.feeder.lindist: the M^P, M^Q entries
 are written here entry by entry from model.md.
 """
 from __future__ import annotations

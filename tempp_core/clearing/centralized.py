@@ -1,0 +1,107 @@
+"""The centralized reference: (A1)-(A4) in one LP with explicit LinDist3Flow rows.
+
+One party who knows both the market and the network would solve this. It shares the
+market's columns and rows (:func:`tempp_core.market.master.build_market_lp`) and the
+tangent refinement of the revenue with the master, and adds the network of
+:mod:`tempp_core.network.explicit_rows`. Proposition 3 says Benders in exact mode reaches its optimum.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..case import Case
+from ..errors import MarketInfeasibleError, NetworkUnsecurableError
+from ..lp import LPStatus
+from ..market.master import MasterProblem, ObjectiveParts, build_market_lp, market_shortfall
+from ..market.pbdr import price_from_load
+from ..messages import Transactions
+from ..network.explicit_rows import network_block
+from ..options import ClearingOptions, LoadMode
+
+
+@dataclass(frozen=True, eq=False)
+class CentralizedOutcome:
+    """Optimum of the centralized LP.
+
+    Attributes
+    ----------
+    objective : float ($); parts : ObjectiveParts
+    transactions : Transactions
+    rho : ndarray (T,)
+        Marginal cost of one more kW of load in period t, $/kWh.
+    der_price : ndarray (n_der, T)
+        rho_t minus the network's shadow cost of DER d's injection, $/kWh.
+    customer_price : ndarray (n_customer, T)
+    x_unconstrained_kw : ndarray
+        The market's optimum without the network (for "violation before").
+    v2, P, Q : ndarray, bus-major (n, T, 3)
+        The LP's own network state.
+    """
+
+    objective: float
+    parts: ObjectiveParts
+    transactions: Transactions
+    rho: np.ndarray
+    der_price: np.ndarray
+    customer_price: np.ndarray
+    x_unconstrained_kw: np.ndarray
+    v2: np.ndarray
+    P: np.ndarray
+    Q: np.ndarray
+
+
+def solve_centralized(case: Case, options: ClearingOptions = ClearingOptions()) -> CentralizedOutcome:
+    """Solve (A1)-(A4) with full knowledge.
+
+    With ``options.loads`` fixed, customers' consumption is first set by PBDR without the network
+    (as in the Benders 'fixed' mode) and held.
+
+    Raises
+    ------
+    MarketInfeasibleError, NetworkUnsecurableError
+    """
+    market = case.market
+    model = build_market_lp(market)
+    lay = model.layout
+    T = lay.n_periods
+    unconstrained = MasterProblem(market).solve()  # raises MarketInfeasibleError
+    lp, revenue = model.build()
+    if options.loads is LoadMode.FIXED:
+        fixed = unconstrained.x_kw[model.p_cols]
+        lp.set_column_bounds(model.p_cols, fixed, fixed)
+    block = network_block(case.feeder, case.injections, T)
+    net_cols = lp.add_columns(np.zeros(block.A_net.shape[1]), block.col_lower, block.col_upper)
+    n_market_cols = model.cost.size
+    A = sp.hstack([block.A_x, sp.csr_matrix((block.A_x.shape[0], n_market_cols - lay.size)), block.A_net],
+                  format="csr")
+    net_rows = lp.add_rows(A, block.rhs, block.rhs)
+    status, _ = revenue.solve()
+    if status is not LPStatus.OPTIMAL:
+        raise NetworkUnsecurableError(
+            "the network cannot be secured with the flexibility the market has (centralized LP infeasible)"
+        )
+    x = lp.x[: lay.size].copy()
+    duals = lp.row_duals
+    rho = duals[model.balance_rows].copy()
+    # d(min obj)/d(rhs) of the network rows; a DER's sale enters them with A_x coefficients.
+    network_shadow = block.A_x.T @ duals[net_rows]
+    der_price = rho[None, :] + lay.ders(network_shadow)
+    parts = model.objective_parts(x, market)
+    v2, P, Q = block.unpack(lp.x[net_cols], T)
+    p_c = x[model.p_cols].reshape(lay.n_customer, T)
+    return CentralizedOutcome(
+        objective=parts.total_usd,
+        parts=parts,
+        transactions=Transactions.from_vector(lay, x),
+        rho=rho,
+        der_price=der_price,
+        customer_price=price_from_load(market.alpha[:, None], market.beta[:, None], p_c),
+        x_unconstrained_kw=unconstrained.x_kw,
+        v2=v2, P=P, Q=Q,
+    )
+
+
+__all__ = ["solve_centralized", "CentralizedOutcome", "MarketInfeasibleError", "market_shortfall"]

@@ -1,1 +1,0 @@
-"""Numba kernels: pure functions on arrays (see :mod:`tempp_core.kernels.sweeps`)."""

@@ -1,0 +1,206 @@
+"""Read feeder tables in the layout of PNNL DistOPF case folders.
+
+Columns read (others are ignored):
+
+``buses`` (bus_data.csv)
+    ``id`` (referenced by lines), ``name`` (optional; defaults to ``id``), ``bus_type``
+    (exactly one ``SWING``), ``phases``, ``v_a``, ``v_b``, ``v_c`` (swing voltage, p.u.),
+    ``v_min``, ``v_max`` (p.u.), ``v_ln_base`` (V), ``s_base`` (VA, per phase), and the
+    loads ``pl_a, ql_a, pl_b, ql_b, pl_c, ql_c`` (p.u.; read by :func:`loads_from_table`).
+``lines`` (branch_data.csv)
+    ``fb``, ``tb``, ``r_aa, r_ab, r_ac, r_bb, r_bc, r_cc``, ``x_aa ... x_cc`` (p.u.),
+    ``phases``, ``name`` (optional), ``status`` (``OPEN`` rows are normally-open switches
+    and are left out), ``p_max``, ``q_max`` (optional flow limits, p.u.; tempp_core's own
+    columns, not DistOPF's), ``b_aa ... b_cc`` (optional total charging susceptance, p.u.;
+    ours too).
+``regulators`` (reg_data.csv)
+    ``fb``, ``tb`` of a line, and ``ratio_a, ratio_b, ratio_c`` or ``tap_a, tap_b, tap_c``
+    (ratio = 1 + 0.00625 tap, the 32-step +-10 % regulator).
+``capacitors`` (cap_data.csv)
+    ``id`` of a bus and ``q_a, q_b, q_c``: reactive power at 1 p.u. voltage, p.u.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...errors import FeederError
+from .phases import PHASE_LETTERS
+
+_PAIRS = [(a, b) for i, a in enumerate(PHASE_LETTERS) for b in PHASE_LETTERS[i:]]
+TAP_STEP = 0.00625
+
+
+def _require(table: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise FeederError(f"{what} table lacks column(s) {missing}")
+
+
+def _symmetric(table: pd.DataFrame, prefix: str) -> np.ndarray:
+    out = np.zeros((len(table), 3, 3))
+    for a, b in _PAIRS:
+        i, j = PHASE_LETTERS.index(a), PHASE_LETTERS.index(b)
+        col = pd.to_numeric(table[f"{prefix}_{a}{b}"], errors="coerce").to_numpy(np.float64)
+        out[:, i, j] = col
+        out[:, j, i] = col
+    return out
+
+
+def bus_names_of(buses: pd.DataFrame) -> pd.Series:
+    """Bus names indexed by bus id (``name`` column, else the id itself)."""
+    names = buses["name"] if "name" in buses.columns else buses["id"]
+    return pd.Series(names.astype(str).to_numpy(), index=buses["id"].to_numpy())
+
+
+def closed_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a branch table that are in service (status not OPEN)."""
+    if "status" not in lines.columns:
+        return lines
+    return lines[lines["status"].astype(str).str.upper() != "OPEN"]
+
+
+def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
+                              regulators: pd.DataFrame | None = None,
+                              capacitors: pd.DataFrame | None = None) -> dict:
+    """Keyword arguments of :meth:`Feeder.from_arrays` read from DistOPF-style tables."""
+    _require(buses, ["id", "bus_type"], "bus")
+    _require(lines, ["fb", "tb"] + [f"{k}_{a}{b}" for k in "rx" for a, b in _PAIRS], "branch")
+    names = bus_names_of(buses)
+    if names.index.has_duplicates:
+        raise FeederError(f"bus id {names.index[names.index.duplicated()][0]!r} is used more than once")
+    swing = buses.loc[buses["bus_type"].astype(str).str.upper() == "SWING"]
+    if len(swing) != 1:
+        found = ", ".join(repr(n) for n in names[swing["id"]].tolist()) or "none"
+        raise FeederError(
+            f"a radial feeder has exactly one swing bus (its root); found {len(swing)}: {found}"
+        )
+    live = closed_lines(lines)
+    unknown = ~live["fb"].isin(names.index) | ~live["tb"].isin(names.index)
+    if unknown.any():
+        row = live[unknown].iloc[0]
+        raise FeederError(f"branch {row['fb']} -> {row['tb']} refers to a bus id not in the bus table")
+    line_from = names[live["fb"]].to_numpy()
+    line_to = names[live["tb"]].to_numpy()
+    line_names = (live["name"].astype(str).to_numpy() if "name" in live.columns
+                  else np.array([f"{a}-{b}" for a, b in zip(line_from, line_to)]))
+    kwargs: dict = dict(
+        bus_names=names.to_numpy(),
+        line_from=line_from,
+        line_to=line_to,
+        line_names=line_names,
+        r_pu=_symmetric(live, "r"),
+        x_pu=_symmetric(live, "x"),
+        swing=names[swing["id"].iloc[0]],
+    )
+    if "phases" in live.columns:
+        kwargs["line_phases"] = live["phases"].astype(str).to_numpy()
+    if "phases" in buses.columns:
+        kwargs["bus_phases"] = buses["phases"].astype(str).to_numpy()
+    for column, key in (("v_min", "v_min_pu"), ("v_max", "v_max_pu"), ("v_ln_base", "v_base_v")):
+        if column in buses.columns:
+            kwargs[key] = pd.to_numeric(buses[column], errors="coerce").to_numpy(np.float64)
+    for column, key in (("p_max", "p_max_pu"), ("q_max", "q_max_pu")):
+        if column in live.columns:
+            kwargs[key] = pd.to_numeric(live[column], errors="coerce").to_numpy(np.float64)
+    if "s_base" in buses.columns:
+        kwargs["s_base_kva"] = float(pd.to_numeric(buses["s_base"]).iloc[0]) / 1000.0
+    vcols = [f"v_{p}" for p in PHASE_LETTERS]
+    if all(c in buses.columns for c in vcols):
+        kwargs["v_swing_pu"] = swing[vcols].to_numpy(np.float64)[0]
+    if regulators is not None and len(regulators):
+        kwargs["ratio"] = _ratios(live, regulators)
+    if all(f"b_{a}{b}" in live.columns for a, b in _PAIRS):
+        kwargs["b_shunt_pu"] = _symmetric(live, "b")
+    if capacitors is not None and len(capacitors):
+        kwargs["cap_q_pu"] = _capacitors(names, capacitors)
+    return kwargs
+
+
+def _capacitors(names: pd.Series, capacitors: pd.DataFrame) -> np.ndarray:
+    """Capacitor reactive power per bus and phase (n_bus, 3), in the bus table's order."""
+    _require(capacitors, ["id"] + [f"q_{p}" for p in PHASE_LETTERS], "capacitor")
+    where = names.index.get_indexer(capacitors["id"].to_numpy())
+    if (where < 0).any():
+        raise FeederError(f"capacitor at bus id {capacitors['id'].iloc[int(np.flatnonzero(where < 0)[0])]!r} "
+                          "refers to a bus id not in the bus table")
+    out = np.zeros((len(names), 3))
+    q = capacitors[[f"q_{p}" for p in PHASE_LETTERS]].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    np.add.at(out, where, q)
+    return out
+
+
+def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
+    _require(regulators, ["fb", "tb"], "regulator")
+    if all(f"ratio_{p}" in regulators.columns for p in PHASE_LETTERS):
+        values = regulators[[f"ratio_{p}" for p in PHASE_LETTERS]].to_numpy(np.float64)
+    elif all(f"tap_{p}" in regulators.columns for p in PHASE_LETTERS):
+        values = 1.0 + TAP_STEP * regulators[[f"tap_{p}" for p in PHASE_LETTERS]].to_numpy(np.float64)
+    else:
+        raise FeederError("regulator table needs ratio_a/b/c or tap_a/b/c columns")
+    key = pd.MultiIndex.from_arrays([lines["fb"].to_numpy(), lines["tb"].to_numpy()])
+    where = key.get_indexer(pd.MultiIndex.from_arrays([regulators["fb"].to_numpy(), regulators["tb"].to_numpy()]))
+    if (where < 0).any():
+        k = int(np.flatnonzero(where < 0)[0])
+        raise FeederError(
+            f"regulator {regulators['fb'].iloc[k]} -> {regulators['tb'].iloc[k]} matches no closed branch"
+        )
+    ratio = np.ones((len(lines), 3))
+    ratio[where] = values
+    return ratio
+
+
+def loads_from_table(feeder, buses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Base loads ``(p, q)`` in p.u., shape (n_bus, 3), in the feeder's bus order."""
+    names = bus_names_of(buses)
+    idx = feeder.bus_index(names.to_numpy())
+    p = np.zeros((feeder.n_bus, 3))
+    q = np.zeros((feeder.n_bus, 3))
+    for k, ph in enumerate(PHASE_LETTERS):
+        if f"pl_{ph}" in buses.columns:
+            p[idx, k] = pd.to_numeric(buses[f"pl_{ph}"]).to_numpy(np.float64)
+        if f"ql_{ph}" in buses.columns:
+            q[idx, k] = pd.to_numeric(buses[f"ql_{ph}"]).to_numpy(np.float64)
+    return p, q
+
+
+def feeder_to_tables(feeder) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The inverse of :meth:`Feeder.from_tables`: (buses, lines, regulators, capacitors)
+    tables with 1-based bus ids in the feeder's order and zero loads."""
+    from .phases import phase_string
+
+    n = feeder.n_bus
+    ids = np.arange(1, n + 1)
+    buses = pd.DataFrame({
+        "id": ids,
+        "name": list(feeder.bus_names),
+        **{f"{k}l_{p}": 0.0 for p in PHASE_LETTERS for k in "pq"},
+        "bus_type": np.where(ids == 1, "SWING", "PQ"),
+        **{f"v_{p}": feeder.v_swing_pu[i] for i, p in enumerate(PHASE_LETTERS)},
+        "v_ln_base": feeder.v_base_v,
+        "s_base": feeder.s_base_kva * 1000.0,
+        "v_min": feeder.v_min_pu,
+        "v_max": feeder.v_max_pu,
+        "phases": [phase_string(m) for m in feeder.bus_phases],
+    })
+    lines = pd.DataFrame({"fb": feeder.parent[1:] + 1, "tb": ids[1:]})
+    for prefix, z in (("r", feeder.r_pu), ("x", feeder.x_pu)):
+        for a, b in _PAIRS:
+            lines[f"{prefix}_{a}{b}"] = z[:, PHASE_LETTERS.index(a), PHASE_LETTERS.index(b)]
+    if feeder.b_shunt_pu.any():
+        for a, b in _PAIRS:
+            lines[f"b_{a}{b}"] = feeder.b_shunt_pu[:, PHASE_LETTERS.index(a), PHASE_LETTERS.index(b)]
+    lines["name"] = list(feeder.line_names)
+    lines["phases"] = [phase_string(m) for m in feeder.line_phases]
+    lines["p_max"] = feeder.p_max_pu
+    lines["q_max"] = feeder.q_max_pu
+    reg = np.flatnonzero((feeder.ratio != 1.0).any(axis=1))
+    regulators = pd.DataFrame({
+        "fb": lines["fb"].to_numpy()[reg], "tb": lines["tb"].to_numpy()[reg],
+        "phases": lines["phases"].to_numpy()[reg],
+        **{f"ratio_{p}": feeder.ratio[reg, i] for i, p in enumerate(PHASE_LETTERS)},
+    })
+    cap = np.flatnonzero(feeder.cap_q_pu.any(axis=1))
+    capacitors = pd.DataFrame({"id": ids[cap], **{f"q_{p}": feeder.cap_q_pu[cap, i]
+                                                  for i, p in enumerate(PHASE_LETTERS)}})
+    return buses, lines, regulators, capacitors

@@ -1,0 +1,189 @@
+"""Checks and canonical ordering behind :meth:`Feeder.from_arrays`.
+
+Everything a kernel would trip over later is caught here, with the element named.
+The caller's arrays are never modified.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import topology
+from ...errors import FeederError
+from .phases import parse_phases, phase_string
+
+
+def _names(values: Sequence, what: str) -> tuple[str, ...]:
+    names = tuple(np.asarray(values).astype(str).tolist())
+    # object dtype: pandas 3 would otherwise convert to Arrow strings and back (~2x slower)
+    index = pd.Index(names, dtype=object)
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise FeederError(f"{what} name {dup!r} is used more than once; names must be unique")
+    return names
+
+
+def _positions(names: Sequence, lookup: pd.Index, line_names: tuple[str, ...], end: str) -> np.ndarray:
+    pos = lookup.get_indexer(pd.Index(np.asarray(names).astype(str), dtype=object))
+    missing = np.flatnonzero(pos < 0)
+    if missing.size:
+        k = missing[0]
+        raise FeederError(f"line '{line_names[k]}' has {end} bus {names[k]!r}, which is not a bus of the feeder")
+    return pos.astype(np.int64)
+
+
+def _phase_masks(values, n: int, kind: str, names: tuple[str, ...], default: str) -> np.ndarray:
+    if values is None:
+        return np.tile(parse_phases(default, kind), (n, 1))
+    arr = np.asarray(values)
+    if arr.dtype == bool:
+        if arr.shape != (n, 3):
+            raise FeederError(f"{kind} phase mask has shape {arr.shape}, expected ({n}, 3)")
+        return arr.copy()
+    if len(values) != n:
+        raise FeederError(f"{len(values)} {kind} phase entries for {n} {kind}s")
+    cache: dict[str, np.ndarray] = {}
+    out = np.empty((n, 3), dtype=bool)
+    for k, text in enumerate(values):
+        mask = cache.get(text)
+        if mask is None:
+            mask = cache[text] = parse_phases(text, f"{kind} '{names[k]}'")
+        out[k] = mask
+    return out
+
+
+def _per_element(value, n: int, what: str, names: tuple[str, ...], positive: bool = True) -> np.ndarray:
+    arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy() if np.ndim(value) == 0 \
+        else np.asarray(value, dtype=np.float64).copy()
+    if arr.shape != (n,):
+        raise FeederError(f"{what} has shape {arr.shape}, expected ({n},)")
+    bad = np.flatnonzero(~np.isfinite(arr) | ((arr <= 0) if positive else False))
+    if bad.size:
+        k = bad[0]
+        raise FeederError(
+            f"{what} of '{names[k]}' is {arr[k]!r}; expected a {'positive ' if positive else ''}finite number"
+        )
+    return arr
+
+
+def _impedance(value, n_line: int, what: str, line_names: tuple[str, ...]) -> np.ndarray:
+    arr = np.array(value, dtype=np.float64)
+    if arr.shape != (n_line, 3, 3):
+        raise FeederError(
+            f"{what} has shape {arr.shape}; expected a square 3x3 matrix per line, i.e. ({n_line}, 3, 3)"
+        )
+    bad = np.flatnonzero(~np.isfinite(arr).all(axis=(1, 2)))
+    if bad.size:
+        raise FeederError(f"line '{line_names[bad[0]]}' has a non-finite entry in its {what} matrix")
+    asym = np.flatnonzero(~np.isclose(arr, arr.transpose(0, 2, 1), rtol=1e-9, atol=1e-15).all(axis=(1, 2)))
+    if asym.size:
+        raise FeederError(f"line '{line_names[asym[0]]}' has a non-symmetric {what} matrix")
+    return arr
+
+
+def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_phases, line_phases,
+                 line_names, ratio, v_min_pu, v_max_pu, p_max_pu, q_max_pu, v_swing_pu,
+                 s_base_kva, v_base_v, cap_q_pu=None, b_shunt_pu=None):
+    """Validate, orient from the swing bus, reorder depth-first and build ``cls``."""
+    if not np.isfinite(s_base_kva) or s_base_kva <= 0:
+        raise FeederError(f"s_base_kva is {s_base_kva!r}; expected a positive finite power base (kVA per phase)")
+    buses = _names(bus_names, "bus")
+    n_bus = len(buses)
+    if len(line_from) != len(line_to):
+        raise FeederError(f"{len(line_from)} sending buses but {len(line_to)} receiving buses")
+    n_line = len(line_from)
+    if line_names is None:
+        line_names = np.char.add(np.char.add(np.asarray(line_from).astype(str), "-"),
+                                 np.asarray(line_to).astype(str))
+    lines = _names(line_names, "line")
+    if len(lines) != n_line:
+        raise FeederError(f"{len(lines)} line names for {n_line} lines")
+    lookup = pd.Index(buses, dtype=object)
+    if str(swing) not in lookup:
+        raise FeederError(f"swing bus {swing!r} is not a bus of the feeder")
+    root = int(lookup.get_loc(str(swing)))
+    fb = _positions(line_from, lookup, lines, "sending")
+    tb = _positions(line_to, lookup, lines, "receiving")
+    r = _impedance(r_pu, n_line, "resistance", lines)
+    x = _impedance(x_pu, n_line, "reactance", lines)
+    lph = _phase_masks(line_phases, n_line, "line", lines, "abc")
+    ratio_arr = np.ones((n_line, 3)) if ratio is None else np.array(ratio, dtype=np.float64)
+    if ratio_arr.shape != (n_line, 3):
+        raise FeederError(f"ratio has shape {ratio_arr.shape}, expected ({n_line}, 3)")
+    bad = np.flatnonzero(~(np.isfinite(ratio_arr) & (ratio_arr > 0)).all(axis=1))
+    if bad.size:
+        raise FeederError(f"line '{lines[bad[0]]}' has ratio {ratio_arr[bad[0]]}; expected positive finite values")
+    vmin = _per_element(v_min_pu, n_bus, "v_min_pu", buses)
+    vmax = _per_element(v_max_pu, n_bus, "v_max_pu", buses)
+    low = np.flatnonzero(vmin >= vmax)
+    if low.size:
+        k = low[0]
+        raise FeederError(f"bus '{buses[k]}' has v_min_pu {vmin[k]} >= v_max_pu {vmax[k]}")
+    vbase = _per_element(v_base_v, n_bus, "v_base_v", buses)
+    pmax = _per_element(p_max_pu, n_line, "p_max_pu", lines)
+    qmax = _per_element(q_max_pu, n_line, "q_max_pu", lines)
+    b_sh = np.zeros((n_line, 3, 3)) if b_shunt_pu is None else _impedance(b_shunt_pu, n_line, "shunt susceptance", lines)
+    caps = np.zeros((n_bus, 3)) if cap_q_pu is None else np.array(cap_q_pu, dtype=np.float64)
+    if caps.shape != (n_bus, 3) or not np.isfinite(caps).all():
+        raise FeederError(f"cap_q_pu must be finite with shape ({n_bus}, 3); got shape {caps.shape}")
+    vswing = np.broadcast_to(np.asarray(v_swing_pu, dtype=np.float64), (3,)).copy()
+    if not (np.isfinite(vswing).all() and (vswing > 0).all()):
+        raise FeederError(f"v_swing_pu is {vswing}; expected positive finite magnitudes")
+
+    tree = topology.orient_tree(n_bus, fb, tb, root, buses, lines)
+    order, lo = tree.bus_order, tree.line_order
+    parent = tree.parent
+    lph = lph[lo]
+    declared = None if bus_phases is None else _phase_masks(bus_phases, n_bus, "bus", buses, "abc")[order]
+    bph = np.empty((n_bus, 3), dtype=bool)
+    bph[0] = True if declared is None else declared[0]
+    bph[1:] = lph if declared is None else declared[1:]
+    ordered_buses = tuple(np.asarray(buses, dtype=object)[order].tolist())
+    ordered_lines = tuple(np.asarray(lines, dtype=object)[lo].tolist())
+    # Phase consistency, for every line at once: upstream must have the line's phases,
+    # and a bus may only have phases its feeding line brings.
+    upstream_lacks = np.flatnonzero((lph & ~bph[parent[1:]]).any(axis=1))
+    if upstream_lacks.size:
+        k = upstream_lacks[0]
+        raise FeederError(
+            f"line '{ordered_lines[k]}' (bus '{ordered_buses[parent[k + 1]]}' -> '{ordered_buses[k + 1]}') "
+            f"has phases '{phase_string(lph[k])}' but bus '{ordered_buses[parent[k + 1]]}' has only "
+            f"'{phase_string(bph[parent[k + 1]])}'"
+        )
+    unfed = np.flatnonzero((bph[1:] & ~lph).any(axis=1))
+    if unfed.size:
+        k = unfed[0]
+        raise FeederError(
+            f"bus '{ordered_buses[k + 1]}' has phases '{phase_string(bph[k + 1])}' but the line feeding it, "
+            f"'{ordered_lines[k]}', carries only '{phase_string(lph[k])}'"
+        )
+    ratio_o = ratio_arr[lo]
+    ratio_o[tree.line_reversed] = 1.0 / ratio_o[tree.line_reversed]
+    mask = (lph[:, :, None] & lph[:, None, :])
+    caps = caps[order]
+    lacks_cap = np.flatnonzero(((caps != 0) & ~bph).any(axis=1))
+    if lacks_cap.size:
+        k = lacks_cap[0]
+        raise FeederError(f"bus '{ordered_buses[k]}' has a capacitor on a phase it lacks (it has only "
+                          f"'{phase_string(bph[k])}')")
+    return cls(
+        bus_names=ordered_buses,
+        bus_phases=bph,
+        v_min_pu=vmin[order],
+        v_max_pu=vmax[order],
+        v_base_v=vbase[order],
+        v_swing_pu=vswing,
+        line_names=ordered_lines,
+        line_phases=lph,
+        r_pu=np.where(mask, r[lo], 0.0),
+        x_pu=np.where(mask, x[lo], 0.0),
+        ratio=np.where(lph, ratio_o, 1.0),
+        p_max_pu=pmax[lo],
+        q_max_pu=qmax[lo],
+        s_base_kva=float(s_base_kva),
+        parent=parent,
+        cap_q_pu=caps,
+        b_shunt_pu=np.where(mask, b_sh[lo], 0.0),
+    )

@@ -1,0 +1,1 @@
+"""Numba kernels: pure functions on arrays (see :mod:`tempp_core.network.kernels.sweeps`)."""

@@ -1,0 +1,32 @@
+"""Conversion between the public layout ``(..., n, 3)`` and the kernels' bus-major layout."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import InjectionError
+
+
+def as_bus_major(values, n: int, what: str, batch: tuple[int, ...] | None = None) -> tuple[np.ndarray, tuple[int, ...]]:
+    """View ``values`` of shape (..., n, 3) as bus-major (n, B, 3) without copying when the
+    input is C-contiguous float64.
+
+    Returns
+    -------
+    view : ndarray (n, B, 3)
+    batch : tuple
+        The leading batch shape (B is its product).
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim < 2 or arr.shape[-2:] != (n, 3):
+        raise InjectionError(f"{what} has shape {arr.shape}; expected (..., {n}, 3)")
+    if batch is not None and arr.shape[:-2] != batch:
+        raise InjectionError(f"{what} has batch shape {arr.shape[:-2]}; expected {batch}")
+    lead = arr.shape[:-2]
+    arr = np.ascontiguousarray(arr).reshape((-1, n, 3))
+    return np.moveaxis(arr, 1, 0), lead
+
+
+def to_public(bus_major: np.ndarray, batch: tuple[int, ...]) -> np.ndarray:
+    """View a bus-major (n, B, 3) array as (*batch, n, 3) (no copy)."""
+    n = bus_major.shape[0]
+    return np.moveaxis(bus_major, 0, 1).reshape(batch + (n, 3))

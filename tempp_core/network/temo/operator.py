@@ -1,0 +1,183 @@
+"""The TEMO object: power flow on proposed transactions, violation, cuts.
+
+One call can assess many proposals on the same feeder (scenarios, or the markets of a
+batch run in lockstep): their power flows and cut gradients then go through the kernels as
+one batch of S x T columns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ...messages import FeasibilityCut, TemoReply, Transactions
+from ...options import ClearingOptions, CutMode, LoadMode, Sensitivity as SensitivityMode, SlackMethod
+from ..feeder import Feeder
+from ..physics.power_flow import PowerFlowBuffers, solve_bus_major
+from ..physics.sensitivity import AdjointBuffers, Sensitivity
+from ..placement import InjectionMap
+from .cuts import build_cuts
+from .limits import KINDS, Assessment, SafetyLimits, assess, constraint_values, violated_constraints
+from .slack import solve_slack_lp
+#: Constraint cuts are computed in batches of this many adjoint columns.
+CONSTRAINT_BATCH = 256
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkState:
+    """TEMO-side network state at one or more proposals (never sent to the market).
+
+    Attributes
+    ----------
+    v2, P, Q : ndarray, bus-major (n, S*T, 3), zeros on absent phases
+    assessment : Assessment
+        Per column (scenario-major: column ``s*T + t``).
+    """
+
+    v2: np.ndarray
+    P: np.ndarray
+    Q: np.ndarray
+    assessment: Assessment
+
+
+class Temo:
+    """The TEM operator: holds the feeder and the placement, sees only quantities.
+
+    Parameters
+    ----------
+    feeder : Feeder
+    injections : InjectionMap
+        Where each DER and customer connects, as the map from transactions (kW) to net
+        loads (p.u.); its layout names the market's transaction variables.
+    options : ClearingOptions
+        TEMO reads ``sensitivity`` (exact adjoint sweeps, or the appendix's (B7)-(B14)),
+        ``cuts`` (granularity), ``slack`` (closed form or HiGHS LP), ``tol`` (violation Φ*,
+        p.u., at or below which a proposal is safe) and ``loads``: with fixed loads the cuts
+        involve DERs and the MG only (the appendix's sequence).
+    """
+
+    def __init__(self, feeder: Feeder, injections: InjectionMap, options: ClearingOptions = ClearingOptions()) -> None:
+        self.feeder = feeder
+        self.injections = injections
+        self.layout = injections.layout
+        self.options = options
+        self.limits = SafetyLimits.of(feeder)
+        self._exact = Sensitivity(feeder)
+        self._buffers: dict[int, tuple[PowerFlowBuffers, AdjointBuffers]] = {}
+        self._movable = np.ones(self.layout.n_participant_rows, dtype=bool)
+        if options.loads is LoadMode.FIXED:
+            self._movable[self.layout.customer_rows] = False
+
+    # ------------------------------------------------------------------ the exchange
+    def check(self, transactions: Transactions) -> TemoReply:
+        """Assess a proposal and answer with the violation and, if unsafe, the cuts."""
+        return self.check_many([transactions])[0]
+
+    def check_many(self, proposals: Sequence[Transactions]) -> list[TemoReply]:
+        """Assess S proposals in one batch (one power flow, one adjoint); one reply each."""
+        X = np.stack([t.to_vector() for t in proposals])
+        S, T = X.shape[0], self.layout.n_periods
+        state = self.state(X)
+        phi = state.assessment.phi.reshape(S, T)
+        unsafe = [s for s in range(S) if phi[s].sum() > self.options.tol]
+        cuts = self._cuts(X, state, unsafe) if unsafe else {}
+        return [TemoReply(violation=float(phi[s].sum()), cuts=cuts.get(s, ())) for s in range(S)]
+
+    def state(self, x_kw: np.ndarray) -> NetworkState:
+        """Power flow and assessment at one transaction vector (n_x,) or a stack (S, n_x)."""
+        p, q = self.injections.net_load(x_kw)
+        pf, _ = self._buffers_for(p.shape[1])
+        solve_bus_major(self.feeder, p, q, pf, mark_absent=False)
+        v2, P, Q = (a.copy() for a in (pf.v2, pf.P, pf.Q))
+        if self.options.slack is SlackMethod.LP:
+            return NetworkState(v2, P, Q, self._assess_lp(v2, P, Q))
+        return NetworkState(v2, P, Q, assess(self.limits, v2, P, Q))
+
+    # ------------------------------------------------------------------ internals
+    def _buffers_for(self, batch: int) -> tuple[PowerFlowBuffers, AdjointBuffers]:
+        if batch not in self._buffers:
+            self._buffers[batch] = (PowerFlowBuffers.allocate(self.feeder, batch),
+                                    AdjointBuffers.allocate(self.feeder, batch))
+        return self._buffers[batch]
+
+    def _assess_lp(self, v2, P, Q) -> Assessment:
+        u = constraint_values(self.limits, v2, P, Q)
+        B = v2.shape[1]
+        phi = np.zeros(B)
+        ys = []
+        for ui in u:
+            per_column = [solve_slack_lp(ui[:, b, :]) for b in range(B)]
+            phi += [e for e, _ in per_column]
+            ys.append(np.stack([y for _, y in per_column], axis=1))
+        worst = max(float(np.max(np.maximum(ui, 0.0), initial=0.0)) for ui in u)
+        return Assessment(phi, ys[0] - ys[1], ys[2] - ys[3], ys[4] - ys[5], worst)
+
+    def _adjoint(self, y_v2, y_P, y_Q, P_at) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients w.r.t. net load, bus-major (n_bus, B, 3), for weights bus-major."""
+        if self.options.sensitivity is SensitivityMode.EXACT:
+            # reuse the buffers of a batch size seen in state(); one-off sizes allocate
+            out = self._buffers.get(y_v2.shape[1], (None, None))[1]
+            out = self._exact.adjoint_bus_major(y_v2, y_P, y_Q, out)
+            return out.g_p, out.g_q
+        from ..physics.paper import PaperSensitivity
+
+        paper = PaperSensitivity(self.feeder, _public(P_at))
+        g_p, g_q = paper.adjoint(_public(y_v2), _public(y_P), _public(y_Q))
+        return np.moveaxis(g_p, 0, 1), np.moveaxis(g_q, 0, 1)
+
+    def _cuts(self, X: np.ndarray, state: NetworkState, unsafe: list[int]) -> dict[int, tuple[FeasibilityCut, ...]]:
+        T = self.layout.n_periods
+        if self.options.cuts is CutMode.CONSTRAINT:
+            return {s: self._constraint_cuts(X[s], state, slice(s * T, (s + 1) * T)) for s in unsafe}
+        a = state.assessment
+        g_p, g_q = self._adjoint(a.y_v2, a.y_P, a.y_Q, state.P)
+        grad = self.injections.gradient(g_p, g_q) * self._movable[:, None]
+        # Every unsafe proposal's cuts in one assembly: columns are (scenario, violated period).
+        phi = a.phi.reshape(-1, T)
+        mask = np.zeros_like(phi, dtype=bool)
+        mask[unsafe] = phi[unsafe] > self.options.tol
+        scen, period = np.nonzero(mask)
+        if self.options.cuts is CutMode.PERIOD:
+            groups = np.arange(scen.size)
+        else:  # one aggregate cut per proposal
+            groups = np.searchsorted(np.unique(scen), scen)
+        cuts = build_cuts(self.layout, grad[:, scen * T + period], period, phi[scen, period], groups, X, scen)
+        # np.nonzero runs scenario-major, so each proposal's cuts are one contiguous run
+        owner = scen[np.searchsorted(groups, np.arange(len(cuts)))]
+        edges = np.searchsorted(owner, np.arange(X.shape[0] + 1))
+        return {s: cuts[edges[s]:edges[s + 1]] for s in unsafe}
+
+    def _constraint_cuts(self, x: np.ndarray, state: NetworkState, columns: slice):
+        v2, P, Q = state.v2[:, columns], state.P[:, columns], state.Q[:, columns]
+        kind, element, period, phase, value = violated_constraints(self.limits, v2, P, Q, tol=0.0)
+        keep = value > self.options.tol / max(value.size, 1)
+        kind, element, period, phase, value = (a[keep] for a in (kind, element, period, phase, value))
+        grads = []
+        for start in range(0, kind.size, CONSTRAINT_BATCH):
+            sl = slice(start, start + CONSTRAINT_BATCH)
+            grads.append(self._one_hot_gradients(kind[sl], element[sl], period[sl], phase[sl], P))
+        grad = np.hstack(grads) * self._movable[:, None]
+        return build_cuts(self.layout, grad, period, value, np.arange(kind.size), x)
+
+    def _one_hot_gradients(self, kind, element, period, phase, P):
+        f = self.feeder
+        C = kind.size
+        y_v2 = np.zeros((f.n_bus, C, 3))
+        y_P = np.zeros((f.n_line, C, 3))
+        y_Q = np.zeros((f.n_line, C, 3))
+        sign = np.where(kind % 2 == 0, 1.0, -1.0)  # upper limits +1, lower limits -1
+        col = np.arange(C)
+        for k, target in ((0, y_v2), (2, y_P), (4, y_Q)):
+            sel = kind // 2 == k // 2
+            target[element[sel], col[sel], phase[sel]] = sign[sel]
+        g_p, g_q = self._adjoint(y_v2, y_P, y_Q, np.ascontiguousarray(P[:, period, :]))
+        return self.injections.gradient(g_p, g_q)
+
+
+def _public(bus_major: np.ndarray) -> np.ndarray:
+    """(n, B, 3) bus-major -> (B, n, 3) view, the public layout."""
+    return np.moveaxis(bus_major, 0, 1)
+
+
+__all__ = ["Temo", "NetworkState", "KINDS"]

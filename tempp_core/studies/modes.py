@@ -1,0 +1,56 @@
+"""Comparison of the formulation choices on one case: cut granularity, sensitivity mode and
+load handling, each against the centralized optimum (the table in docs/benchmarks.md)."""
+from __future__ import annotations
+
+import itertools
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..case import Case
+from ..clearing.clear import clear
+from ..errors import NetworkUnsecurableError
+
+
+def modes_table(case: Case, *, cuts=("period", "aggregate", "constraint"), sensitivities=("exact", "paper"),
+                loads=("joint", "fixed"), repeats: int = 3, max_iter: int = 100) -> pd.DataFrame:
+    """Clear ``case`` in every combination of modes; one row each.
+
+    Columns: sensitivity, cuts, loads, status, iterations, cuts_total, time_s (median of
+    ``repeats`` runs), objective ($), gap (relative to the centralized optimum with the same
+    load mode), worst_violation (p.u., at the final transactions).
+    """
+    reference = {mode: _centralized_objective(case, mode) for mode in loads}
+    rows = []
+    for sens, cut, load in itertools.product(sensitivities, cuts, loads):
+        times, result = [], None
+        for _ in range(repeats):
+            start = time.perf_counter()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    result = clear(case, sensitivity=sens, cuts=cut, loads=load, max_iter=max_iter)
+            except NetworkUnsecurableError:
+                result = None
+            times.append(time.perf_counter() - start)
+        ref = reference[load]
+        rows.append({
+            "sensitivity": sens, "cuts": cut, "loads": load,
+            "status": result.status if result else "unsecurable",
+            "iterations": result.iterations if result else np.nan,
+            "cuts_total": int(sum(h.cuts_added for h in result.history)) if result else np.nan,
+            "time_s": float(np.median(times)),
+            "objective": result.objective if result else np.nan,
+            "gap": (result.objective - ref) / abs(ref) if result else np.nan,
+            "worst_violation": result.network.worst_violation if result else np.nan,
+        })
+    return pd.DataFrame(rows)
+
+
+def _centralized_objective(case: Case, loads: str) -> float:
+    try:
+        return clear(case, "centralized", loads=loads).objective
+    except NetworkUnsecurableError:
+        return np.nan
