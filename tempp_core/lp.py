@@ -186,3 +186,36 @@ class LinearProgram:
     @property
     def simplex_iterations(self) -> int:
         return int(self._h.getInfo().simplex_iteration_count)
+
+
+def solve_qp(hessian: np.ndarray, cost, lower, upper, A, row_lower, row_upper) -> tuple[LPStatus, np.ndarray, np.ndarray]:
+    """Solve ``min 1/2 x' H x + c' x`` s.t. ``row_lower <= A x <= row_upper``, bounds on x.
+
+    Parameters
+    ----------
+    hessian : ndarray (n_h, n_h)
+        Dense, symmetric positive semidefinite, on the first n_h columns (the others enter
+        linearly).
+    cost, lower, upper : ndarray (n,)
+    A : sparse (m, n); row_lower, row_upper : ndarray (m,)
+
+    Returns
+    -------
+    status : LPStatus
+    x : ndarray (n,)
+    row_duals : ndarray (m,)
+        d(optimal objective)/d(active row bound), as in :class:`LinearProgram`.
+    """
+    lp = LinearProgram()
+    lp.add_columns(cost, lower, upper)
+    lp.add_rows(A, row_lower, row_upper)
+    n_h, n = hessian.shape[0], lp.n_cols
+    lower_triangle = sp.csc_matrix(np.tril(hessian), shape=(n_h, n_h))
+    lower_triangle.resize((n, n))
+    lp._h.passHessian(n, lower_triangle.nnz, highspy.HessianFormat.kTriangular,
+                      lower_triangle.indptr.astype(np.int32), lower_triangle.indices.astype(np.int32),
+                      lower_triangle.data.astype(np.float64))
+    status = lp.solve()
+    if status is not LPStatus.OPTIMAL:
+        return status, np.zeros(0), np.zeros(0)
+    return status, lp.x, lp.row_duals

@@ -130,19 +130,6 @@ def test_benders_and_centralized_agree_on_prices(paper_results):
     np.testing.assert_allclose(b.der_price_raw, c.der_price_raw, atol=2e-5)
 
 
-@pytest.mark.parametrize("t", [3, 12, 19])
-def test_system_price_is_the_marginal_cost_of_load(paper, t):
-    """rho_t equals the drop of the optimum when the balance of period t must cover 1 kW
-    more (finite difference on the master; the balance row of period t is row t)."""
-    from tempp_core.market import MasterProblem
-
-    sol0 = MasterProblem(paper.market).solve()
-    shifted = MasterProblem(paper.market)
-    shifted.lp.set_row_bounds([t], 1.0, 1.0)  # supply - demand = 1 kW
-    sol1 = shifted.solve()
-    assert sol0.objective - sol1.objective == pytest.approx(sol0.rho[t], rel=1e-4, abs=1e-7)
-
-
 def test_loads_fixed_mode(paper, paper_results):
     fixed = clear(paper, loads="fixed")
     central_fixed = clear(paper, "centralized", loads="fixed")

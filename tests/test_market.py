@@ -1,19 +1,14 @@
 """Market side: the LP wrapper's duals, the tangent-refined master vs an exact QP, participants,
 and the privacy boundary (what crosses it, what the market can import)."""
-import ast
-from pathlib import Path
 
-import highspy
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import tempp_core as tc
 from tempp_core.errors import CaseError
 from tempp_core.lp import LinearProgram, LPStatus
-from tempp_core.market import DER, Customer, MainGrid, Market, MasterProblem
+from tempp_core.market import DER, Customer, MainGrid, Market
 from tempp_core.messages import FeasibilityCut, TemoReply, Transactions
 
 
@@ -44,87 +39,6 @@ def test_infeasible_lp_status():
     lp.add_columns([1.0], 0.0, 1.0)
     lp.add_rows(sp.csr_matrix([[1.0]]), 2.0, np.inf)
     assert lp.solve() is LPStatus.INFEASIBLE
-
-
-# ----------------------------------------------------------------------------- master vs QP
-def _random_market(seed: int, n_der: int, n_customer: int, T: int) -> Market:
-    rng = np.random.default_rng(seed)
-    ders = [DER(f"D{d}", rng.uniform(10, 60, T), float(rng.uniform(0, 0.12))) for d in range(n_der)]
-    customers = []
-    for c in range(n_customer):
-        shape = 1 + 0.3 * rng.uniform(-1, 1, T)
-        customers.append(Customer(f"C{c}", "RLILCLAL"[2 * (c % 4):2 * (c % 4) + 2], rng.uniform(5, 30) * shape))
-    grid = MainGrid(rng.uniform(0.03, 0.22, T), p_max_kw=float(rng.uniform(50, 200)))
-    return Market(ders, grid, customers, n_periods=T)
-
-
-def _exact_qp(market: Market) -> float:
-    """The same market solved as a QP by HiGHS (no tangents): maximize sum(alpha p - 2 beta p^2) - costs."""
-    lay = market.layout()
-    T, nd, nc = lay.n_periods, lay.n_der, lay.n_customer
-    n = lay.size
-    cost = np.concatenate([np.repeat(market.der_cost, T), market.lmp, -np.repeat(market.alpha, T)])
-    lower = np.concatenate([np.zeros((nd + 1) * T), market.p_lo.ravel()])
-    upper = np.concatenate([market.der_p_max.ravel(), np.full(T, market.grid.p_max_kw), market.p_hi.ravel()])
-    sign = np.concatenate([np.ones((nd + 1) * T), -np.ones(nc * T)])
-    balance = sp.csr_matrix((sign, (np.arange(n) % T, np.arange(n))), shape=(T, n))
-    floor = sp.csr_matrix((np.ones(nc * T), (np.repeat(np.arange(nc), T), np.arange((nd + 1) * T, n))), shape=(nc, n))
-    A = sp.vstack([balance, floor]).tocsc()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    model = highspy.HighsModel()
-    lp = model.lp_
-    lp.num_col_, lp.num_row_ = n, A.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_ = np.concatenate([np.zeros(T), market.energy_min])
-    lp.row_upper_ = np.concatenate([np.zeros(T), np.full(nc, highspy.kHighsInf)])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
-    # Hessian of 2 beta p^2 (objective 0.5 x'Hx): diagonal 4 beta on the customer columns.
-    diag = np.concatenate([np.zeros((nd + 1) * T), 4 * np.repeat(market.beta, T)])
-    H = sp.diags(diag).tocsc()
-    hess = model.hessian_
-    hess.dim_ = n
-    hess.format_ = highspy.HessianFormat.kTriangular
-    hess.start_, hess.index_, hess.value_ = H.indptr, H.indices, H.data
-    h.passModel(model)
-    h.run()
-    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    return -h.getInfo().objective_function_value
-
-
-@settings(max_examples=15, deadline=None, derandomize=True)
-@given(seed=st.integers(0, 10_000), n_der=st.integers(1, 4), n_customer=st.integers(1, 6), T=st.integers(1, 6))
-def test_tangent_refined_master_equals_exact_qp(seed, n_der, n_customer, T):
-    market = _random_market(seed, n_der, n_customer, T)
-    try:
-        sol = MasterProblem(market).solve()
-    except tc.errors.MarketInfeasibleError:
-        return
-    assert sol.objective == pytest.approx(_exact_qp(market), rel=1e-7, abs=1e-7)
-
-
-def test_slack_cut_changes_nothing_and_binding_cut_has_positive_dual():
-    market = _random_market(3, 2, 3, 4)
-    mp = MasterProblem(market)
-    sol = mp.solve()
-    lay = market.layout()
-    idx = lay.der_index(0, np.arange(4)).astype(np.int64)
-    slack = FeasibilityCut(idx, np.ones(4), float(sol.x_kw[idx].sum() + 10.0), tuple(range(4)))
-    mp.add_cuts([slack])
-    again = mp.solve()
-    assert again.objective == pytest.approx(sol.objective, rel=1e-8)  # the revenue tolerance
-    assert again.cut_duals[0] == pytest.approx(0.0, abs=1e-9)
-    cheap = int(np.argmin(market.der_cost))
-    idx = lay.der_index(cheap, np.arange(4)).astype(np.int64)
-    binding = FeasibilityCut(idx, np.ones(4), float(sol.x_kw[idx].sum() * 0.5), tuple(range(4)))
-    mp.add_cuts([binding])
-    cut_sol = mp.solve()
-    assert cut_sol.x_kw[idx].sum() <= binding.rhs + 1e-7
-    assert cut_sol.cut_duals[1] > 0
-    fresh = MasterProblem(market)
-    fresh.add_cuts([slack, binding])
-    assert fresh.solve().objective == pytest.approx(cut_sol.objective, rel=1e-8)
 
 
 # ----------------------------------------------------------------------------- participants
@@ -161,26 +75,6 @@ def test_default_calibration_keeps_daily_energy():
 
 
 # ----------------------------------------------------------------------------- privacy boundary
-NETWORK_MODULES = ("tempp_core.network.feeder", "tempp_core.network.physics", "tempp_core.network.kernels", "tempp_core.network.temo",
-                   "tempp_core.io", "tempp_core.cases", "tempp_core.network.topology", "tempp_core.network.explicit_rows",
-                   "tempp_core.case")
-
-
-def test_market_side_never_imports_the_network_side():
-    market_dir = Path(tc.__file__).parent / "market"
-    for path in market_dir.glob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                name = ("tempp_core." if node.level == 2 else "tempp_core.market." if node.level == 1 else "") \
-                    + (node.module or "")
-            elif isinstance(node, ast.Import):
-                name = " ".join(a.name for a in node.names)
-            else:
-                continue
-            assert not any(name.startswith(m) for m in NETWORK_MODULES), f"{path.name} imports {name}"
-
-
 def test_only_cuts_and_a_violation_cross_from_temo(monkeypatch):
     """Spy on the exchange: TEMO receives Transactions only and answers TemoReply objects made
     of FeasibilityCut (numbers over transaction variables) and a float; the master holds no
@@ -263,40 +157,3 @@ def test_case_folder_errors_name_the_problem(tmp_path):
     (folder / "ders.csv").write_text((folder / "ders.csv").read_text().replace("avail_G1", "nope"))
     with pytest.raises(CaseError, match="'nope'"):
         tc.io.read_case(folder)
-
-
-# ----------------------------------------------------------------------------- groups
-def test_identical_customers_are_aggregated_exactly():
-    """Duplicated customers: the grouped master equals the exact QP of the full market."""
-    base = _random_market(8, 2, 3, 4)
-    twins = [Customer(f"{c.name}_{k}", c.kind, c.p_ori_kw) for c in base.customers for k in range(3)]
-    market = Market(base.ders, base.grid, twins, n_periods=4)
-    mp = MasterProblem(market)
-    assert mp.groups.n_group == 3
-    sol = mp.solve()
-    assert sol.objective == pytest.approx(_exact_qp(market), rel=1e-7, abs=1e-7)
-    p = sol.transactions.p_customer_kw.reshape(3, 3, 4)
-    np.testing.assert_allclose(p, p[:, :1, :].repeat(3, axis=1))  # twins consume alike
-
-
-def test_a_cut_that_tells_twins_apart_splits_their_group():
-    base = _random_market(9, 2, 2, 3)
-    twins = [Customer(f"{c.name}_{k}", c.kind, c.p_ori_kw) for c in base.customers for k in range(2)]
-    market = Market(base.ders, base.grid, twins, n_periods=3)
-    lay = market.layout()
-    mp = MasterProblem(market)
-    sol = mp.solve()
-    # a cap on the first twin alone in period 0, below what it consumes there
-    idx = np.array([lay.customer_index(0, 0)], dtype=np.int64)
-    cut = FeasibilityCut(idx, np.ones(1), float(sol.x_kw[idx].sum() * 0.97), (0,))
-    mp.add_cuts([cut])
-    assert mp.groups.n_group == 3
-    split = mp.solve()
-    assert cut.violation(split.x_kw) <= 1e-7
-    ungrouped = MasterProblem(market)
-    from tempp_core.market.groups import CustomerGroups
-
-    ungrouped.groups = CustomerGroups.from_keys(np.arange(len(twins))[:, None].astype(float))
-    ungrouped._build()
-    ungrouped.add_cuts([cut])
-    assert split.objective == pytest.approx(ungrouped.solve().objective, rel=1e-8)

@@ -20,12 +20,8 @@ from ..errors import MarketInfeasibleError, NetworkUnsecurableError
 from ..market.master import MasterProblem, MasterSolution
 from ..messages import FeasibilityCut, TemoReply, Transactions
 from ..network.temo import Temo
-from ..options import ClearingOptions, LoadMode, Sensitivity
+from ..options import ClearingOptions, Sensitivity
 from .status import ClearingStatus
-
-#: Revenue tolerance (relative, per customer-period) of the master while cuts are being
-#: collected; measured: 1e-4 -> 1e-3 took IEEE 123 from 0.67 s to 0.37 s (docs/benchmarks.md).
-COARSE_REVENUE_TOL = 1e-3
 
 
 @dataclass(frozen=True)
@@ -83,10 +79,6 @@ class BendersRun:
         self.solution: MasterSolution | None = None
         self.x_first: np.ndarray | None = None
         self.outcome: BendersOutcome | None = None
-        # Cuts are valid whatever the master's accuracy, so the revenue's tangents are refined
-        # coarsely while TEMO still finds violations and finely once it does not.
-        self._fine = self.master.revenue_tol
-        self._tolerance = max(self._fine, COARSE_REVENUE_TOL)
         self._master_time = 0.0
 
     def propose(self) -> Transactions | None:
@@ -94,9 +86,8 @@ class BendersRun:
         if self.outcome is not None:
             return None
         start = time.perf_counter()
-        first_fixed = self.options.loads is LoadMode.FIXED and not self.history  # sets the loads for good
         try:
-            self.solution = self.master.solve(revenue_tol=self._fine if first_fixed else self._tolerance)
+            self.solution = self.master.solve()
         except NetworkUnsecurableError:
             if self.options.sensitivity is Sensitivity.EXACT or self.solution is None:
                 raise
@@ -112,13 +103,10 @@ class BendersRun:
         self.history.append(IterationRecord(len(self.history) + 1, reply.violation, len(reply.cuts),
                                             self.solution.objective, self._master_time, temo_time_s))
         if reply.violation <= self.options.tol:
-            if self._tolerance == self._fine:
-                self._finish(ClearingStatus.OPTIMAL)
-                return
-            self._tolerance = self._fine  # safe at the coarse optimum: polish, and check again
-        else:
-            self.master.add_cuts(reply.cuts)
-            self.cuts_sent.extend(reply.cuts)
+            self._finish(ClearingStatus.OPTIMAL)
+            return
+        self.master.add_cuts(reply.cuts)
+        self.cuts_sent.extend(reply.cuts)
         if len(self.history) >= self.options.max_iter:
             warnings.warn(
                 f"Benders stopped after max_iter={self.options.max_iter} iterations with violation "

@@ -15,7 +15,8 @@ import scipy.sparse as sp
 from ..case import Case
 from ..errors import MarketInfeasibleError, NetworkUnsecurableError
 from ..lp import LPStatus
-from ..market.master import MasterProblem, ObjectiveParts, build_market_lp, market_shortfall
+from ..market.lp_form import build_market_lp
+from ..market.master import MasterProblem, ObjectiveParts, market_shortfall
 from ..market.pbdr import price_from_load
 from ..messages import Transactions
 from ..network.explicit_rows import network_block
@@ -89,13 +90,14 @@ def solve_centralized(case: Case, options: ClearingOptions = ClearingOptions()) 
     # d(min obj)/d(rhs) of the network rows; a DER's sale enters them with A_x coefficients.
     network_shadow = block.A_x.T @ duals[net_rows]
     der_price = rho[None, :] + lay.ders(network_shadow)
-    parts = model.objective_parts(x, market)
+    transactions = Transactions.from_vector(lay, x)
+    parts = ObjectiveParts.of(market, transactions)
     v2, P, Q = block.unpack(lp.x[net_cols], T)
     p_c = x[model.p_cols].reshape(lay.n_customer, T)
     return CentralizedOutcome(
         objective=parts.total_usd,
         parts=parts,
-        transactions=Transactions.from_vector(lay, x),
+        transactions=transactions,
         rho=rho,
         der_price=der_price,
         customer_price=price_from_load(market.alpha[:, None], market.beta[:, None], p_c),

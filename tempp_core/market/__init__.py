@@ -1,6 +1,6 @@
-"""The market side: participants, PBDR, the master LP. Never imports the network side."""
-from .master import MarketLP, MasterProblem, MasterSolution, build_market_lp
+"""The market side: participants, PBDR, the master. Never imports the network side."""
+from .master import MasterProblem, MasterSolution, ObjectiveParts
 from .participants import DER, Aggregator, Customer, MainGrid, Market
 
 __all__ = ["DER", "Aggregator", "Customer", "MainGrid", "Market", "MasterProblem", "MasterSolution",
-           "MarketLP", "build_market_lp"]
+           "ObjectiveParts"]

@@ -1,0 +1,165 @@
+"""Numba kernels of the market master: customers' best responses to prices and the curvature
+of their aggregate response (the generalized Hessian of the dual).
+
+Customer c, facing the price psi_c,t ($/kWh) in every period t, maximizes
+``sum_t (alpha_c p_t - 2 beta_c p_t^2 - psi_c,t p_t)`` over ``lo_c,t <= p_t <= hi_c,t`` and
+its daily floor ``sum_t p_t >= E_c``. With the floor's multiplier mu_c >= 0,
+``p_t = clip((alpha_c - psi_c,t + mu_c) / (4 beta_c), lo_c,t, hi_c,t)``; ``sum_t p_t(mu)`` is
+piecewise linear and nondecreasing in mu, so mu_c is found exactly between two of its 2T
+breakpoints.
+
+Arrays: customers are rows (N, T); ``four_beta`` is 4 beta_c (so the revenue is
+``alpha p - four_beta p^2 / 2``); customers are grouped into classes (members of class k are
+``members[ptr[k]:ptr[k+1]]``) whose prices are equal, ``psi`` is (n_class, T).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _clip_sum(a, four_beta, lo, hi, mu):
+    s = 0.0
+    for t in range(a.size):
+        s += min(max((a[t] + mu) / four_beta, lo[t]), hi[t])
+    return s
+
+
+@njit(cache=True)
+def floor_multiplier(a, four_beta, lo, hi, energy_min):
+    """The daily floor's multiplier mu >= 0 for ``a_t = alpha - psi_t`` (inf if unreachable).
+
+    mu = 0 when the unconstrained response already meets the floor; otherwise the root of
+    the piecewise-linear ``sum_t clip((a_t + mu) / four_beta, lo_t, hi_t) = energy_min``.
+    """
+    total = _clip_sum(a, four_beta, lo, hi, 0.0)
+    if total >= energy_min:
+        return 0.0
+    T = a.size
+    breaks = np.empty(2 * T)
+    for t in range(T):
+        breaks[2 * t] = four_beta * lo[t] - a[t]
+        breaks[2 * t + 1] = four_beta * hi[t] - a[t]
+    breaks.sort()
+    prev_mu, prev_sum = 0.0, total
+    for b in breaks:
+        if b <= prev_mu:
+            continue
+        s = _clip_sum(a, four_beta, lo, hi, b)
+        if s >= energy_min:  # linear between prev_mu and b
+            return prev_mu + (energy_min - prev_sum) * (b - prev_mu) / (s - prev_sum)
+        prev_mu, prev_sum = b, s
+    return np.inf
+
+
+@njit(cache=True)
+def respond(psi, ptr, members, alpha, four_beta, lo, hi, energy_min, p, mu, class_sum):
+    """Best responses of every customer to its class's prices.
+
+    Writes ``p`` (N, T) kW, ``mu`` (N,) $/kWh and ``class_sum`` (n_class, T), the sum of the
+    members' consumption; returns ``sum_c max_p (revenue_c(p) - psi_c . p)`` ($), the
+    customers' part of the dual function.
+    """
+    n_class, T = psi.shape
+    a = np.empty(T)
+    value = 0.0
+    for k in range(n_class):
+        for t in range(T):
+            class_sum[k, t] = 0.0
+        for m in range(ptr[k], ptr[k + 1]):
+            c = members[m]
+            for t in range(T):
+                a[t] = alpha[c] - psi[k, t]
+            nu = floor_multiplier(a, four_beta[c], lo[c], hi[c], energy_min[c])
+            mu[c] = nu
+            for t in range(T):
+                v = min(max((a[t] + nu) / four_beta[c], lo[c, t]), hi[c, t])
+                p[c, t] = v
+                class_sum[k, t] += v
+                value += a[t] * v - 0.5 * four_beta[c] * v * v
+    return value
+
+
+@njit(cache=True)
+def class_curvature(p, mu, ptr, members, four_beta, lo, hi, out):
+    """-dp/dpsi summed over each class's members: ``out[k]`` (T, T), positive semidefinite.
+
+    A customer-period strictly inside its bounds responds with -1/(4 beta) to its own
+    price; when the daily floor binds (mu > 0), the free periods share the fixed total, which
+    subtracts ``(1/(4 beta)) / n_free`` on every pair of free periods.
+    """
+    n_class = ptr.size - 1
+    T = p.shape[1]
+    free = np.empty(T, dtype=np.bool_)
+    for k in range(n_class):
+        J = out[k]
+        J[:, :] = 0.0
+        whole = 0.0  # rank-one weight of floor-bound members free in every period
+        for m in range(ptr[k], ptr[k + 1]):
+            c = members[m]
+            w = 1.0 / four_beta[c]
+            n_free = 0
+            for t in range(T):
+                free[t] = lo[c, t] < p[c, t] < hi[c, t]
+                if free[t]:
+                    J[t, t] += w
+                    n_free += 1
+            if mu[c] > 0.0 and n_free > 0:
+                if n_free == T:
+                    whole += w / T
+                else:
+                    share = w / n_free
+                    for t in range(T):
+                        if free[t]:
+                            for s in range(T):
+                                if free[s]:
+                                    J[t, s] -= share
+        if whole != 0.0:
+            for t in range(T):
+                for s in range(T):
+                    J[t, s] -= whole
+
+
+@njit(cache=True)
+def price_hessian(J, C, piece_period, out):
+    """Hessian of the customers' dual part in (rho, piece multipliers), (T + P, T + P).
+
+    The price of class k in period t is ``rho_t + sum_j [piece_period[j] == t] C[k, j] eta_j``,
+    so with J[k] = -dp/dpsi of the class: ``out = sum_k A_k J[k] A_k^T`` where A_k stacks the
+    identity (balance rows) over the class's piece coefficients.
+    """
+    n_class, T, _ = J.shape
+    P = piece_period.size
+    out[:, :] = 0.0
+    for k in range(n_class):
+        Jk = J[k]
+        for t in range(T):
+            for s in range(T):
+                out[t, s] += Jk[t, s]
+        for j in range(P):
+            cj = C[k, j]
+            if cj == 0.0:
+                continue
+            tj = piece_period[j]
+            for t in range(T):
+                v = Jk[t, tj] * cj
+                out[t, T + j] += v
+                out[T + j, t] += v
+            for i in range(P):
+                ci = C[k, i]
+                if ci != 0.0:
+                    out[T + i, T + j] += ci * Jk[piece_period[i], tj] * cj
+
+
+@njit(cache=True)
+def class_prices(rho, eta_piece, C, piece_period, out):
+    """``out[k, t] = rho_t + sum_j [piece_period[j] == t] C[k, j] eta_piece[j]`` (n_class, T)."""
+    n_class = C.shape[0]
+    T = rho.size
+    for k in range(n_class):
+        for t in range(T):
+            out[k, t] = rho[t]
+        for j in range(piece_period.size):
+            if eta_piece[j] != 0.0:
+                out[k, piece_period[j]] += C[k, j] * eta_piece[j]
