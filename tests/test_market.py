@@ -51,7 +51,7 @@ def _customer(**kw):
     "ders, customers, match",
     [
         ([DER("x", 10.0, 0.1)], [_customer(name="x")], "more than once"),
-        ([], [_customer(p_ori_kw=np.ones(5))], "24 finite values"),
+        ([], [_customer(p_ori_kw=np.ones(5))], "expected \\(24,\\)"),
         ([], [_customer(p_ori_kw=-np.ones(24))], "finite values >= 0"),
         ([], [_customer(band=(1.1, 0.9))], "lo <= hi"),
         ([], [_customer(kind="XX")], "kind"),

@@ -2,11 +2,22 @@
 
 Customers take the place of the feeder's base loads: every bus with load gets
 ``customers_per_bus`` customers sharing it, each on the phases that carry load there (split
-in proportion to the base load per phase). A customer's original profile is its share of the
-bus's base load (kW) times the 24-hour shape of its type from the paper case's
-``profiles.csv``; types are drawn RL 50 %, CL 25 %, IL 15 %, AL 10 %. DERs (G1, G2, WT, PV
-with Table C1 costs) are sized in proportion to the feeder's mean load and placed at random
-three-phase buses far from the source; the MG is the swing bus with the paper's LMP profile.
+in proportion to the base load per phase). By default no two customers are alike:
+
+- **type**: drawn RL 50 %, CL 25 %, IL 15 %, AL 10 % (Table C2's bands follow the type);
+- **size**: the bus's base load is shared in proportion to log-normal weights
+  (``size_sigma = 0.5``: skewed, a few large customers and many small ones; the median
+  customer has 0.88 times the mean share); the customers of a bus sum to its base load;
+- **profile**: its type's 24-hour shape from the default case's ``profiles.csv``, times
+  mean-one log-normal AR(1) noise per customer and hour (``profile_sigma = 0.15``, lag-one
+  correlation 0.7; :func:`tempp_core.cases.noise.ar1_factors`), each hour kept within
+  [0.25, 1.75] of the customer's mean so that it stays in its price-responsive range;
+- **alpha, beta**: the spec's calibration (model.md section 4) from its own mean load.
+
+``homogeneous=True`` gives identical customers at each bus (equal shares, the type's shape).
+DERs (G1, G2, WT, PV with Table C1 costs) are sized in proportion to the feeder's mean load and
+placed at random three-phase buses far from the source; the MG is the swing bus with the
+default case's LMP profile.
 """
 from __future__ import annotations
 
@@ -19,6 +30,7 @@ from ..network.feeder import Feeder
 from ..market.participants import G1_COST, G2_COST, RENEWABLE_COST, DER, Customer, MainGrid, Market
 from ..units import pu_to_kw
 from .data import profiles
+from .noise import ar1_factors
 
 KINDS = ("RL", "CL", "IL", "AL")
 KIND_WEIGHTS = (0.5, 0.25, 0.15, 0.1)
@@ -30,7 +42,8 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
              customers_per_bus: int = 1, mg_share: float = 0.8, name: str = "populated",
              line_limit_factor: float | None = 2.0, v_limits: tuple[float, float] | None = None,
              der_buses: tuple[str, str, str, str] | None = None, max_customer_buses: int | None = None,
-             capacitors: bool = True) -> Case:
+             capacitors: bool = True, homogeneous: bool = False, size_sigma: float = 0.5,
+             profile_sigma: float = 0.15) -> Case:
     """A 24-period market case on ``feeder`` with customers at its loads.
 
     Parameters
@@ -60,6 +73,10 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
         carry no load. Keeps the market's size fixed while the network grows (scaling studies).
     capacitors : bool
         Keep the feeder's fixed capacitors (``False`` removes them from the case's feeder).
+    homogeneous : bool
+        Identical customers at each bus (equal shares of its load, the type's own shape).
+    size_sigma, profile_sigma : float
+        Spread of customers' sizes and of their hourly profiles (see the module docstring).
     """
     rng = np.random.default_rng(seed)
     if not capacitors:
@@ -75,17 +92,17 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
         kept[buses] = True
         load_kw = load_kw * kept[:, None]
     kinds = rng.choice(len(KINDS), size=(buses.size, customers_per_bus), p=KIND_WEIGHTS)
+    shapes = np.array([prof[k].to_numpy() for k in KINDS])
+    p_ori = _original_loads(rng, load_kw[buses].sum(axis=1), shapes[kinds], homogeneous, size_sigma, profile_sigma)
+    names = feeder.bus_names
+    bus_of = np.repeat(buses, customers_per_bus)
+    kind_of = [KINDS[k] for k in kinds.ravel()]
+    where = {int(bus): _connection(load_kw[bus]) for bus in buses}
     customers, placement = [], []
-    for b, bus in enumerate(buses):
-        on = load_kw[bus] > 0
-        phases = "".join(ph for ph, flag in zip("abc", on) if flag)
-        shares = tuple(load_kw[bus, on] / load_kw[bus, on].sum())
-        mean_kw = load_kw[bus].sum() / customers_per_bus
-        for c in range(customers_per_bus):
-            kind = KINDS[kinds[b, c]]
-            cname = f"{kind}_{feeder.bus_names[bus]}_{c}"
-            customers.append(Customer(cname, kind, mean_kw * prof[kind].to_numpy()))
-            placement.append(Placement(cname, feeder.bus_names[bus], phases, shares if len(shares) > 1 else None))
+    for c, (bus, kind) in enumerate(zip(bus_of, kind_of)):
+        cname = f"{kind}_{names[bus]}_{c % customers_per_bus}"
+        customers.append(Customer(cname, kind, p_ori[c]))
+        placement.append(Placement(cname, names[bus], *where[int(bus)]))
     total = load_kw.sum()
     three = np.flatnonzero(feeder.bus_phases.all(axis=1) & (np.arange(feeder.n_bus) > 0))
     far = three[np.argsort(feeder.depth()[three])][-max(4, three.size // 3):]
@@ -98,9 +115,7 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
         DER("WT", DER_SHARES["WT"] * total * wt, RENEWABLE_COST), DER("PV", DER_SHARES["PV"] * total * pv, RENEWABLE_COST),
     ]
     placement += [Placement(d.name, feeder.bus_names[bus], "abc") for d, bus in zip(ders, der_buses)]
-    shapes = np.array([prof[k].to_numpy() for k in KINDS])
-    peak = (shapes[kinds.ravel()].T * np.repeat(load_kw[buses].sum(axis=1) / customers_per_bus,
-                                                 customers_per_bus)).sum(axis=1).max()
+    peak = p_ori.sum(axis=0).max()
     grid = MainGrid(prof["lmp_per_kwh"].to_numpy(), p_max_kw=float(mg_share * peak))
     market = Market(ders, grid, customers, n_periods=T)
     if line_limit_factor is not None:
@@ -111,6 +126,31 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
         feeder = replace(feeder, v_min_pu=np.full(feeder.n_bus, float(v_limits[0])),
                          v_max_pu=np.full(feeder.n_bus, float(v_limits[1])))
     return Case(feeder, market, tuple(placement), name)
+
+
+def _connection(bus_load_kw: np.ndarray) -> tuple[str, tuple[float, ...] | None]:
+    """Phases that carry load at a bus, and the shares of each (None when one phase)."""
+    on = bus_load_kw > 0
+    shares = tuple(bus_load_kw[on] / bus_load_kw[on].sum())
+    return "".join(ph for ph, flag in zip("abc", on) if flag), shares if len(shares) > 1 else None
+
+
+def _original_loads(rng: np.random.Generator, bus_kw: np.ndarray, shapes: np.ndarray, homogeneous: bool,
+                    size_sigma: float, profile_sigma: float) -> np.ndarray:
+    """Original profiles (n_bus_loaded * per_bus, T), kW: each bus's mean load shared among its
+    customers (log-normal weights unless homogeneous), times their type's shape and noise."""
+    n_bus, per_bus, T = shapes.shape
+    if homogeneous:
+        weights = np.full((n_bus, per_bus), 1.0 / per_bus)
+        return (bus_kw[:, None, None] * weights[:, :, None] * shapes).reshape(-1, T)
+    weights = rng.lognormal(0.0, size_sigma, (n_bus, per_bus))
+    weights /= weights.sum(axis=1, keepdims=True)
+    profile = shapes * ar1_factors(rng, (n_bus, per_bus), T, profile_sigma, 0.7)
+    for _ in range(2):  # clipping moves the mean a little; twice keeps every hour in range
+        mean = profile.mean(axis=2, keepdims=True)
+        profile = np.clip(profile, 0.25 * mean, 1.75 * mean)
+    profile /= profile.mean(axis=2, keepdims=True)
+    return (bus_kw[:, None, None] * weights[:, :, None] * profile).reshape(-1, T)
 
 
 def _limits_from_flows(feeder: Feeder, load_kw: np.ndarray, der_kw: np.ndarray, factor: float) -> Feeder:

@@ -136,7 +136,8 @@ def _refine(classes: Classes, columns: np.ndarray) -> Classes:
     # One random projection of the new columns tells classes apart (ties are checked below).
     rng = np.random.default_rng(12345)
     key = columns @ rng.standard_normal(columns.shape[1])
-    _, label = np.unique(np.column_stack([classes.label.astype(np.float64), key]), axis=0, return_inverse=True)
+    _, key_rank = np.unique(key, return_inverse=True)
+    _, label = np.unique(classes.label * (int(key_rank.max()) + 1) + key_rank.ravel(), return_inverse=True)
     refined = Classes.from_labels(label.ravel())
     if not np.array_equal(columns, columns[refined.first][refined.label]):
         # A projection collision merged customers that differ: split by the full columns.

@@ -19,46 +19,90 @@ from numba import njit
 
 
 @njit(cache=True)
-def _clip_sum(a, four_beta, lo, hi, mu):
-    s = 0.0
+def _floor_state(a, four_beta, lo, hi, mu):
+    """S(mu), its right and left slopes, and the nearest breakpoints above and below mu."""
+    w = 1.0 / four_beta
+    total, right, left = 0.0, 0.0, 0.0
+    above, below = np.inf, -np.inf
     for t in range(a.size):
-        s += min(max((a[t] + mu) / four_beta, lo[t]), hi[t])
-    return s
+        enter = four_beta * lo[t] - a[t]  # mu at which period t leaves its lower bound
+        leave = four_beta * hi[t] - a[t]  # ... and reaches its upper bound
+        if mu <= enter:
+            total += lo[t]
+            if mu == enter and enter < leave:
+                right += w
+            if enter < above:
+                above = enter
+        elif mu >= leave:
+            total += hi[t]
+            if mu == leave and enter < leave:
+                left += w
+            if leave > below:
+                below = leave
+        else:
+            total += (a[t] + mu) * w
+            right += w
+            left += w
+            if leave < above:
+                above = leave
+            if enter > below:
+                below = enter
+    return total, right, left, above, below
 
 
 @njit(cache=True)
-def floor_multiplier(a, four_beta, lo, hi, energy_min):
+def floor_multiplier(a, four_beta, lo, hi, energy_min, guess):
     """The daily floor's multiplier mu >= 0 for ``a_t = alpha - psi_t`` (inf if unreachable).
 
     mu = 0 when the unconstrained response already meets the floor; otherwise the root of
-    the piecewise-linear ``sum_t clip((a_t + mu) / four_beta, lo_t, hi_t) = energy_min``.
+    the piecewise-linear, nondecreasing ``S(mu) = sum_t clip((a_t + mu) / four_beta, lo_t, hi_t)
+    = energy_min``. Newton steps from ``guess`` (the previous root: prices move little
+    between evaluations), kept inside a shrinking bracket; a step that lands inside the
+    linear piece it was taken on is the exact root.
     """
-    total = _clip_sum(a, four_beta, lo, hi, 0.0)
-    if total >= energy_min:
-        return 0.0
-    T = a.size
-    breaks = np.empty(2 * T)
-    for t in range(T):
-        breaks[2 * t] = four_beta * lo[t] - a[t]
-        breaks[2 * t + 1] = four_beta * hi[t] - a[t]
-    breaks.sort()
-    prev_mu, prev_sum = 0.0, total
-    for b in breaks:
-        if b <= prev_mu:
-            continue
-        s = _clip_sum(a, four_beta, lo, hi, b)
-        if s >= energy_min:  # linear between prev_mu and b
-            return prev_mu + (energy_min - prev_sum) * (b - prev_mu) / (s - prev_sum)
-        prev_mu, prev_sum = b, s
-    return np.inf
+    low, high = 0.0, np.inf  # S(low) < energy_min <= S(high) once both are known
+    mu = guess if guess > 0.0 else 0.0
+    zero_checked = mu == 0.0
+    for _ in range(8 * a.size + 8):
+        total, right, left, above, below = _floor_state(a, four_beta, lo, hi, mu)
+        if mu == 0.0 and total >= energy_min:
+            return 0.0
+        if total == energy_min:
+            return mu
+        if total < energy_min:
+            low = mu
+            if right > 0.0:
+                step = mu + (energy_min - total) / right
+                if step <= above:
+                    return step
+            elif above == np.inf:
+                return np.inf  # every period at its upper bound: the floor is out of reach
+            else:
+                step = above
+        else:
+            high = mu
+            if not zero_checked:  # the root may be mu = 0 itself
+                zero_checked = True
+                mu = 0.0
+                continue
+            if left > 0.0:
+                step = mu - (total - energy_min) / left
+                if step >= below:
+                    return step
+            else:
+                step = below
+        if not low < step < high:  # safeguard: bisect the bracket
+            step = 0.5 * (low + high) if high < np.inf else 2.0 * low + 1.0
+        mu = step
+    return mu
 
 
 @njit(cache=True)
 def respond(psi, ptr, members, alpha, four_beta, lo, hi, energy_min, p, mu, class_sum):
     """Best responses of every customer to its class's prices.
 
-    Writes ``p`` (N, T) kW, ``mu`` (N,) $/kWh and ``class_sum`` (n_class, T), the sum of the
-    members' consumption; returns ``sum_c max_p (revenue_c(p) - psi_c . p)`` ($), the
+    Writes ``p`` (N, T) kW, ``mu`` (N,) $/kWh (read first as each floor multiplier's starting
+    guess) and ``class_sum`` (n_class, T), the sum of the members' consumption; returns ``sum_c max_p (revenue_c(p) - psi_c . p)`` ($), the
     customers' part of the dual function.
     """
     n_class, T = psi.shape
@@ -71,7 +115,7 @@ def respond(psi, ptr, members, alpha, four_beta, lo, hi, energy_min, p, mu, clas
             c = members[m]
             for t in range(T):
                 a[t] = alpha[c] - psi[k, t]
-            nu = floor_multiplier(a, four_beta[c], lo[c], hi[c], energy_min[c])
+            nu = floor_multiplier(a, four_beta[c], lo[c], hi[c], energy_min[c], mu[c])
             mu[c] = nu
             for t in range(T):
                 v = min(max((a[t] + nu) / four_beta[c], lo[c, t]), hi[c, t])

@@ -39,6 +39,8 @@ from .cut_classes import CutRows
 PRICE_BOUND = 1e4
 #: Largest number of Newton steps per solve.
 MAX_STEPS = 200
+#: Steps in a row with no predicted decrease after which the optimum is taken as reached.
+STALLED_STEPS = 3
 #: Armijo constant of the line search.
 ARMIJO = 1e-4
 #: Weight of the proximal term of each Newton step, relative to the largest curvature.
@@ -119,14 +121,15 @@ class DualSolution:
 class _Evaluation:
     """Customers' responses at one y (one pass over customers x periods)."""
 
-    def __init__(self, customers: Customers, cuts: CutRows, y: np.ndarray, T: int) -> None:
+    def __init__(self, customers: Customers, cuts: CutRows, y: np.ndarray, T: int,
+                 mu_guess: np.ndarray | None = None) -> None:
         cls = cuts.classes
         rho, eta = y[:T], y[T:]
         self.psi = np.empty((cls.n_class, T))
         kernels.class_prices(rho, eta[cuts.piece_cut], cuts.coef, cuts.piece_period, self.psi)
         N = customers.alpha.size
         self.p = np.empty((N, T))
-        self.mu = np.empty(N)
+        self.mu = np.zeros(N) if mu_guess is None else mu_guess.copy()
         self.class_sum = np.empty((cls.n_class, T))
         self.h = kernels.respond(self.psi, cls.ptr, cls.members, customers.alpha, customers.four_beta,
                                  customers.lo, customers.hi, customers.energy_min, self.p, self.mu,
@@ -144,9 +147,9 @@ def _supply_value(supply: Supply, cuts: CutRows, y: np.ndarray, T: int) -> float
     return float(supply.upper @ np.maximum(margin, 0.0))
 
 
-def dual_value(customers, supply, cuts, y, T, evaluation=None) -> tuple[float, _Evaluation]:
-    """q(y) and the customers' evaluation at y."""
-    ev = evaluation or _Evaluation(customers, cuts, y, T)
+def dual_value(customers, supply, cuts, y, T, near: "_Evaluation | None" = None) -> tuple[float, _Evaluation]:
+    """q(y) and the customers' evaluation at y (floor multipliers started from ``near``'s)."""
+    ev = _Evaluation(customers, cuts, y, T, None if near is None else near.mu)
     return ev.h + _supply_value(supply, cuts, y, T) + float(cuts.rhs @ y[T:]), ev
 
 
@@ -172,27 +175,29 @@ def solve(customers: Customers, supply: Supply, cuts: CutRows, T: int, y0: np.nd
     K = cuts.n_cut
     y = np.zeros(T + K) if y0 is None else np.clip(np.asarray(y0, dtype=np.float64), *_bounds(T, K))
     q, ev = dual_value(customers, supply, cuts, y, T)
+    stalls = 0
     for step in range(1, MAX_STEPS + 1):
         y_new, z_new, predicted = _newton_step(customers, supply, cuts, ev, y, q, T)
-        q_new, ev_new = dual_value(customers, supply, cuts, y_new, T)
+        q_new, ev_new = dual_value(customers, supply, cuts, y_new, T, ev)
         residual, scale = _residual(supply, cuts, ev_new, z_new, T)
         if residual.max(initial=0.0) <= tol_kw * scale:
             primal = _primal_value(customers, supply, ev_new, z_new)
             return DualSolution(y_new[:T].copy(), y_new[T:].copy(), ev_new.p, z_new, ev_new.psi, q_new, primal, step)
         direction = y_new - y
-        if np.abs(direction).max(initial=0.0) <= 1e-12 * max(1.0, np.abs(y).max(initial=0.0)):
-            elastic = np.abs(y_new) >= PRICE_BOUND * (1.0 - 1e-9)
+        stalls = stalls + 1 if q - predicted <= 1e-12 * max(1.0, abs(q)) else 0
+        if stalls >= STALLED_STEPS:  # the (elastic) optimum: nothing left to gain
+            elastic = np.abs(y_new) >= PRICE_BOUND * (1.0 - 1e-6)
             rows = np.flatnonzero((residual > tol_kw * scale) & elastic)
             if rows.size:
                 raise InfeasibleRows([int(r) for r in rows if r < T], [int(r - T) for r in rows if r >= T])
-            raise SolverError(f"master: stalled at step {step} with residual {residual.max():.3g} kW")
+            raise SolverError(f"master: stalled at step {step} with a residual of {residual.max():.3g} kW")
         decrease = min(predicted - q, 0.0)
         tau, q_try, ev_try = 1.0, q_new, ev_new
         while q_try > q + ARMIJO * tau * decrease + 1e-13 * max(1.0, abs(q)):
             tau *= 0.5
             if tau < 1e-12:
                 raise SolverError(f"master: line search failed at step {step} (q = {q!r})")
-            q_try, ev_try = dual_value(customers, supply, cuts, y + tau * direction, T)
+            q_try, ev_try = dual_value(customers, supply, cuts, y + tau * direction, T, ev)
         y, q, ev = y + tau * direction, q_try, ev_try
     raise SolverError(f"master: no convergence in {MAX_STEPS} Newton steps")
 

@@ -42,35 +42,28 @@ def customer_arrays(customers: Sequence, T: int, aggregator, bands: dict, alpha0
     beta_c = beta0 p_ref / mean(p_ori_c) with p_ref = (alpha0 - cap/T) / (2 beta0).
     """
     n = len(customers)
-    p_ori = np.zeros((n, T))
-    band = np.zeros((n, 2))
-    alpha = np.zeros(n)
-    beta = np.zeros(n)
     cap = aggregator.cap(T)
     p_ref = (alpha0 - cap / T) / (2.0 * beta0)
     if p_ref <= 0:
         raise CaseError(
             f"the default calibration needs alpha > daily_cap / T; got alpha {alpha0} and cap {cap} over {T} periods"
         )
-    for i, c in enumerate(customers):
-        if c.kind not in bands:
-            raise CaseError(f"customer '{c.name}' has kind {c.kind!r}; expected one of {sorted(bands)}")
-        prof = np.asarray(c.p_ori_kw, dtype=np.float64)
-        if prof.shape != (T,) or not np.isfinite(prof).all() or (prof < 0).any():
-            raise CaseError(f"customer '{c.name}' p_ori_kw must be {T} finite values >= 0; got shape {prof.shape}")
-        if prof.mean() <= 0:
-            raise CaseError(f"customer '{c.name}' has an all-zero original load profile")
-        p_ori[i] = prof
-        lo, hi = c.band if c.band is not None else bands[c.kind]
-        if not (0 <= lo <= hi):
-            raise CaseError(f"customer '{c.name}' has band ({lo}, {hi}); expected 0 <= lo <= hi")
-        band[i] = lo, hi
-        if not (0 < c.power_factor <= 1):
-            raise CaseError(f"customer '{c.name}' has power_factor {c.power_factor}; expected 0 < pf <= 1")
-        alpha[i] = alpha0 if c.alpha is None else c.alpha
-        beta[i] = beta0 * p_ref / prof.mean() if c.beta is None else c.beta
-        if beta[i] <= 0 or not np.isfinite(alpha[i]):
-            raise CaseError(f"customer '{c.name}' has alpha {alpha[i]}, beta {beta[i]}; expected beta > 0")
+    unknown = [c for c in customers if c.kind not in bands]
+    if unknown:
+        raise CaseError(f"customer '{unknown[0].name}' has kind {unknown[0].kind!r}; expected one of {sorted(bands)}")
+    p_ori = _profiles(customers, T)
+    mean = p_ori.mean(axis=1)
+    _check(mean <= 0, customers, "has an all-zero original load profile")
+    band = np.array([bands[c.kind] if c.band is None else c.band for c in customers], dtype=np.float64).reshape(n, 2)
+    _check(~((0 <= band[:, 0]) & (band[:, 0] <= band[:, 1])), customers,
+           "has band {}; expected 0 <= lo <= hi", lambda i: tuple(band[i]))
+    pf = np.array([c.power_factor for c in customers], dtype=np.float64)
+    _check(~((0 < pf) & (pf <= 1)), customers, "has power_factor {}; expected 0 < pf <= 1", lambda i: pf[i])
+    alpha = np.array([alpha0 if c.alpha is None else c.alpha for c in customers], dtype=np.float64)
+    given_beta = np.array([np.nan if c.beta is None else c.beta for c in customers], dtype=np.float64)
+    beta = np.where(np.isnan(given_beta), beta0 * p_ref / np.where(mean > 0, mean, 1.0), given_beta)
+    _check(~(np.isfinite(alpha) & np.isfinite(beta) & (beta > 0)), customers,
+           "has alpha {}, beta {}; expected finite numbers and beta > 0", lambda i: (alpha[i], beta[i]))
     price_lo, price_hi = price_interval_load(alpha[:, None], beta[:, None], aggregator.price_min, aggregator.price_max)
     band_lo, band_hi = band[:, :1] * p_ori, band[:, 1:] * p_ori
     p_lo = np.maximum(band_lo, price_lo)
@@ -94,3 +87,26 @@ def customer_arrays(customers: Sequence, T: int, aggregator, bands: dict, alpha0
             f"{floor[i]:.4g} kWh but its band and price interval allow at most {p_hi[i].sum():.4g} kWh"
         )
     return dict(alpha=alpha, beta=beta, p_lo=p_lo, p_hi=p_hi, energy_min=floor)
+
+
+def _profiles(customers: Sequence, T: int) -> np.ndarray:
+    """Original load profiles stacked (n, T), kW; each checked for shape, finiteness and sign."""
+    n = len(customers)
+    try:
+        p_ori = np.array([c.p_ori_kw for c in customers], dtype=np.float64).reshape(n, T)
+    except (ValueError, TypeError):
+        bad = next(c for c in customers if np.shape(c.p_ori_kw) != (T,))
+        raise CaseError(f"customer '{bad.name}' p_ori_kw has shape {np.shape(bad.p_ori_kw)}; expected ({T},), "
+                        "one value per period") from None
+    _check(~(np.isfinite(p_ori) & (p_ori >= 0)).all(axis=1), customers,
+           "p_ori_kw must be {} finite values >= 0".format(T))
+    return p_ori
+
+
+def _check(bad: np.ndarray, customers: Sequence, message: str, values=None) -> None:
+    """Raise a CaseError naming the first customer where ``bad`` holds."""
+    where = np.flatnonzero(bad)
+    if where.size:
+        i = int(where[0])
+        text = message.format(*np.atleast_1d(values(i))) if values is not None else message
+        raise CaseError(f"customer '{customers[i].name}' {text}")

@@ -22,17 +22,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..case import Case
+from ..cases.noise import ar1_factors
 from ..market.participants import Market
-
-
-def _ar1_factors(rng: np.random.Generator, shape: tuple[int, ...], T: int, sigma: float, rho: float) -> np.ndarray:
-    """Mean-one log-normal factors (*shape, T) with AR(1) correlation over the last axis."""
-    e = rng.standard_normal(shape + (T,))
-    z = np.empty_like(e)
-    z[..., 0] = e[..., 0]
-    for t in range(1, T):  # over hours only
-        z[..., t] = rho * z[..., t - 1] + np.sqrt(1.0 - rho**2) * e[..., t]
-    return np.exp(sigma * z - 0.5 * sigma**2)
 
 
 def sample(case: Case, n: int, seed: int = 0, *, renewable_sigma: float = 0.25, load_sigma: float = 0.08,
@@ -55,9 +46,9 @@ def sample(case: Case, n: int, seed: int = 0, *, renewable_sigma: float = 0.25, 
     T = m.n_periods
     rng = np.random.default_rng(seed)
     variable = [k for k, d in enumerate(m.ders) if np.ndim(d.p_max_kw) > 0]
-    der_f = _ar1_factors(rng, (n, len(variable)), T, renewable_sigma, correlation)
-    load_f = _ar1_factors(rng, (n, len(m.customers)), T, load_sigma, correlation)
-    lmp_f = _ar1_factors(rng, (n,), T, lmp_sigma, correlation)
+    der_f = ar1_factors(rng, (n, len(variable)), T, renewable_sigma, correlation)
+    load_f = ar1_factors(rng, (n, len(m.customers)), T, load_sigma, correlation)
+    lmp_f = ar1_factors(rng, (n,), T, lmp_sigma, correlation)
     p_ori = np.array([c.p_ori_kw for c in m.customers]).reshape(len(m.customers), T)
     mean = p_ori.mean(axis=1, keepdims=True)
     out = []
