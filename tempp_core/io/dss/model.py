@@ -209,8 +209,8 @@ def _refuse_unsupported(dss, file: str) -> None:
     vsources = [n for n in enabled_names(dss, dss.Vsources)]
     found += [f"Vsource.{n}" for n in vsources[1:]]
     for name in enabled_names(dss, dss.Reactors):
-        terms = terminals(dss)
-        if len(terms) < 2 or terms[0][0] == terms[1][0] or all(n == 0 for n in terms[1][1]):
+        buses = [b.split(".", 1)[0].lower() for b in dss.CktElement.BusNames()]
+        if len(buses) < 2 or buses[0] == buses[1]:
             found.append(f"Reactor.{name} (shunt)")
     if found:
         raise FeederError(f"{file}: read_dss does not model these elements ({len(found)}): {', '.join(found)}; "

@@ -72,7 +72,7 @@ def compile_definitions(dss, path: Path) -> tuple[SkippedCommand, ...]:
     skipped: list[SkippedCommand] = []
     cwd = os.getcwd()  # OpenDSS's data path is the process's working directory: put it back after
     try:
-        _run_file(dss, Path(path).resolve(), skipped, None, set())
+        _run_file(dss, Path(path).resolve(), skipped, None, set(), False)
     finally:
         os.chdir(cwd)
     return tuple(skipped)
@@ -89,22 +89,23 @@ def _read(path: Path, included_from: str | None) -> str:
 
 
 def _run_file(dss, path: Path, skipped: list[SkippedCommand], included_from: str | None,
-              active: set[Path]) -> Path:
-    """Run one file's definitions; returns the directory later relative paths resolve against
-    (``compile`` moves it to the compiled file's folder, ``redirect`` does not)."""
+              active: set[Path], forwarding: bool) -> tuple[Path, bool]:
+    """Run one file's definitions. ``forwarding``: whether the object a ``~`` would continue
+    was defined (OpenDSS's active object outlives a file). Returns the directory later
+    relative paths resolve against (``compile`` moves it to the compiled file's folder,
+    ``redirect`` does not) and the ``forwarding`` state at the end."""
     if path in active:
         raise FeederError(f"OpenDSS file {str(path)!r} includes itself (via {included_from})")
     text = _read(path, included_from)
     active.add(path)
     here = path.parent
     dss.Basic.DataPath(str(here))
-    forwarding = False  # whether the last object command ran (a `~` continues it)
     for number, command in _commands(text):
         where = f"{path}:{number}"
         verb, rest = _split_verb(command)
         if verb in ("redirect", "compile"):
             name = _unquote(rest.split("=", 1)[-1] if rest.lower().startswith("file") else rest)
-            moved = _run_file(dss, _locate(here, name), skipped, where, active)
+            moved, forwarding = _run_file(dss, _locate(here, name), skipped, where, active, forwarding)
             if verb == "compile":
                 here = moved
             dss.Basic.DataPath(str(here))
@@ -121,7 +122,7 @@ def _run_file(dss, path: Path, skipped: list[SkippedCommand], included_from: str
                 raise FeederError(f"{where}: OpenDSS rejected {command!r}: {exc}") from None
             skipped.append(SkippedCommand(str(path), number, command, f"failed: {exc}"))
     active.discard(path)
-    return here
+    return here, forwarding
 
 
 def _decide(verb: str, rest: str, forwarding: bool) -> tuple[str | None, str, bool]:
