@@ -173,7 +173,7 @@ Calcvoltagebases
 
 
 def test_three_winding_star_equivalent(tmp_path):
-    feeder, p, q = read_dss(write(tmp_path, THREE_WINDING))
+    feeder, p, _ = read_dss(write(tmp_path, THREE_WINDING))
     legs = {name: k for k, name in enumerate(feeder.line_names)}
     per_phase_kva = 15000 / 3
     scale = S_BASE / per_phase_kva / 100  # % on the rating -> p.u.
@@ -300,5 +300,6 @@ New Reactor.shunt1 bus1=b2 phases=3 kvar=100 kv=12.47
 New Reactor.shunt2 bus1=src phases=3 kvar=50 kv=12.47
 New Vsource.second bus1=b2 basekv=12.47
 """
-    with pytest.raises(FeederError, match=r"\(3\): (?=.*Reactor\.shunt1 \(shunt\))(?=.*Reactor\.shunt2 \(shunt\))(?=.*Vsource\.second)"):
+    listed = r"\(3\): (?=.*Reactor\.shunt1 \(shunt\))(?=.*Reactor\.shunt2 \(shunt\))(?=.*Vsource\.second)"
+    with pytest.raises(FeederError, match=listed):
         read_dss(write(tmp_path, text))

@@ -13,9 +13,9 @@ from ...feeder import Feeder
 from ...feeder.model import TABLE_C3_LIMITS
 from ...units import DEFAULT_S_BASE_KVA
 from . import tables
-from .elements import enabled_names, read_lines, read_transformers, bus_bases, terminals
+from .elements import bus_bases, enabled_names, read_lines, read_transformers, terminals
 from .network import build_branches, radial_tree
-from .script import SkippedCommand, compile_definitions
+from .script import compile_definitions
 from .secondaries import secondary_phases
 
 #: Power factor at which a line's box limits touch its thermal rating: ``p_max = pf |S|``,

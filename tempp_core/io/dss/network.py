@@ -138,7 +138,6 @@ def _add_transformer(out: _Branches, t: RawTransformer, bases: dict, secondary: 
     s1 = w1.kva / n * 1000.0  # rating per phase, VA
     scale = (w1.kv_ln * 1000.0 / v1) ** 2 * s_base / s1  # % on the rating -> p.u. on our bases (x100)
     norm, emerg = t.norm_kva / n, t.emerg_kva / n
-    amps = lambda s_kva: s_kva * 1000.0 / v1  # noqa: E731
     ph1 = _phases(w1.nodes)
     if not ph1:
         raise FeederError(f"{t.name} has its first winding on no phase node of bus '{w1.bus}'")
@@ -149,7 +148,7 @@ def _add_transformer(out: _Branches, t: RawTransformer, bases: dict, secondary: 
     def add(bus1: str, bus2: str, z_pct: complex, rho: float | None, name: str) -> None:
         z = np.full((len(ph1), len(ph1)), 0j)
         np.fill_diagonal(z, z_pct * scale / 100.0)
-        out.get(name, bus1, bus2, ph1).add(ph1, z, None, rho, amps(norm), amps(emerg), norm, emerg)
+        out.get(name, bus1, bus2, ph1).add(ph1, z, None, rho, norm * 1000.0 / v1, emerg * 1000.0 / v1, norm, emerg)
 
     if len(t.windings) == 2:
         w2 = t.windings[1]

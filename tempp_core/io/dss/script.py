@@ -117,7 +117,7 @@ def _run_file(dss, path: Path, skipped: list[SkippedCommand], included_from: str
             continue
         try:
             dss.Text.Command(run)
-        except Exception as exc:  # OpenDSS reports every rejection as its own exception type
+        except dss.DSSException as exc:
             if verb not in _COSMETIC:
                 raise FeederError(f"{where}: OpenDSS rejected {command!r}: {exc}") from None
             skipped.append(SkippedCommand(str(path), number, command, f"failed: {exc}"))
@@ -153,7 +153,7 @@ def _split_verb(command: str) -> tuple[str, str]:
     """('new', 'line.l1 bus1=a ...') from 'New line.l1 bus1=a ...'; '~ r1=1' -> ('~', 'r1=1')."""
     if command.startswith("~"):
         return "~", command[1:].strip()
-    match = re.match(r"([^\s=]+)(.*)", command, re.S)
+    match = re.match(r"([^\s=]+)(.*)", command, re.DOTALL)
     head, rest = match.group(1), match.group(2)
     if "." in head:  # property assignment: keep '=value' attached
         return head.lower(), rest
