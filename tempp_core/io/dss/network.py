@@ -209,10 +209,11 @@ def radial_tree(branches: list[Branch], swing: str, file: str) -> np.ndarray:
         return reached
     to_open = _tie_switches(branches, i, j, n, index[swing], closing, pred, depth, tree_edge)
     names = [branches[k].name for k in to_open]
-    hint = ", ".join(repr(name.split(".", 1)[-1]) for name in names if name.startswith("line."))
+    lines = [repr(name.split(".", 1)[-1]) for name in names if name.startswith("line.")]
+    hint = ", ".join(lines) + ("," if len(lines) == 1 else "")
     raise FeederError(
         f"{file}: the circuit is meshed ({len(closing)} loop{'s' if len(closing) > 1 else ''}); opening "
-        f"{', '.join(names)} makes it radial" + (f": read_dss(..., open_lines=({hint},))" if hint else "")
+        f"{', '.join(names)} makes it radial" + (f": read_dss(..., open_lines=({hint}))" if hint else "")
     )
 
 
