@@ -1,7 +1,7 @@
 """Split-phase (120/240 V) service secondaries and three-winding transformers, mapped onto the
 three-phase tree.
 
-The model (docs/validation.md, "Split-phase secondaries"):
+The model (docs/validation.md, "How read_dss models the circuit"):
 
 - A **center-tap transformer** is a single-phase, three-winding OpenDSS transformer whose
   windings 2 and 3 (the two 120 V halves) sit on the same secondary bus. It becomes one
