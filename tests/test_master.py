@@ -180,3 +180,24 @@ def test_a_market_short_of_supply_is_reported():
     assert lacking.size
     with pytest.raises(MarketInfeasibleError, match="period"):
         MasterProblem(short).solve()
+
+
+def test_parallel_kernels_give_the_same_result_on_one_and_two_threads(tmp_path):
+    """The cached parallel kernels, loaded from one cache by processes with 1 and 2 threads,
+    return bit-identical solutions (numba caches of parallel kernels and thread counts)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, sys; from tests.test_master import random_market, random_cuts, solved; "
+            "from tempp_core.market import MasterProblem; m = random_market(2, n_customer=300, T=6); "
+            "s = solved(m, random_cuts(m, MasterProblem(m).solve().x_kw, 2, 4)); "
+            "np.save(sys.argv[1], np.concatenate([s.x_kw, s.rho, s.cut_duals]))")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    results = []
+    for threads in ("1", "2", "1"):
+        out = tmp_path / f"x{threads}_{len(results)}.npy"
+        subprocess.run([sys.executable, "-c", code, str(out)], check=True, env={**env, "NUMBA_NUM_THREADS": threads},
+                       cwd=os.path.dirname(os.path.dirname(__file__)))
+        results.append(np.load(out))
+    assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])

@@ -11,11 +11,16 @@ breakpoints.
 Arrays: customers are rows (N, T); ``four_beta`` is 4 beta_c (so the revenue is
 ``alpha p - four_beta p^2 / 2``); customers are grouped into classes (members of class k are
 ``members[ptr[k]:ptr[k+1]]``) whose prices are equal, ``psi`` is (n_class, T).
+
+The kernels that pass over every customer run fixed ranges of customers in parallel
+(``prange``) and add their partial results in a fixed order, so results do not depend on the
+number of threads. They are cached like the serial ones; a test runs them under one and two
+threads from the same cache and checks identical results.
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True)
@@ -97,22 +102,22 @@ def floor_multiplier(a, four_beta, lo, hi, energy_min, guess):
     return mu
 
 
-@njit(cache=True)
-def respond(psi, ptr, members, alpha, four_beta, lo, hi, energy_min, p, mu, class_sum):
+@njit(cache=True, parallel=True)
+def respond(psi, label, alpha, four_beta, lo, hi, energy_min, p, mu, n_chunks):
     """Best responses of every customer to its class's prices.
 
-    Writes ``p`` (N, T) kW, ``mu`` (N,) $/kWh (read first as each floor multiplier's starting
-    guess) and ``class_sum`` (n_class, T), the sum of the members' consumption; returns ``sum_c max_p (revenue_c(p) - psi_c . p)`` ($), the
-    customers' part of the dual function.
+    Writes ``p`` (N, T) kW and ``mu`` (N,) $/kWh (read first as each floor multiplier's
+    starting guess); returns ``sum_c max_p (revenue_c(p) - psi_c . p)`` ($), the customers'
+    part of the dual function. Customers are split into ``n_chunks`` fixed ranges run in
+    parallel, whose partial sums are added in order (the same result on any thread count).
     """
-    n_class, T = psi.shape
-    a = np.empty(T)
-    value = 0.0
-    for k in range(n_class):
-        for t in range(T):
-            class_sum[k, t] = 0.0
-        for m in range(ptr[k], ptr[k + 1]):
-            c = members[m]
+    N, T = lo.shape
+    partial = np.zeros(n_chunks)
+    for chunk in prange(n_chunks):
+        a = np.empty(T)
+        value = 0.0
+        for c in range(chunk * N // n_chunks, (chunk + 1) * N // n_chunks):
+            k = label[c]
             for t in range(T):
                 a[t] = alpha[c] - psi[k, t]
             nu = floor_multiplier(a, four_beta[c], lo[c], hi[c], energy_min[c], mu[c])
@@ -120,27 +125,67 @@ def respond(psi, ptr, members, alpha, four_beta, lo, hi, energy_min, p, mu, clas
             for t in range(T):
                 v = min(max((a[t] + nu) / four_beta[c], lo[c, t]), hi[c, t])
                 p[c, t] = v
-                class_sum[k, t] += v
                 value += a[t] * v - 0.5 * four_beta[c] * v * v
-    return value
+        partial[chunk] = value
+    return partial.sum()
+
+
+@njit(cache=True, parallel=True)
+def class_sums(p, ptr, members, out):
+    """``out[k] = sum of p over the members of class k`` (n_class, T)."""
+    T = p.shape[1]
+    for k in prange(ptr.size - 1):
+        for t in range(T):
+            out[k, t] = 0.0
+        for m in range(ptr[k], ptr[k + 1]):
+            for t in range(T):
+                out[k, t] += p[members[m], t]
 
 
 @njit(cache=True)
-def class_curvature(p, mu, ptr, members, four_beta, lo, hi, out):
-    """-dp/dpsi summed over each class's members: ``out[k]`` (T, T), positive semidefinite.
+def _add_class_block(J, C_k, piece_period, out):
+    """``out += A_k J A_k^T``: A_k stacks the identity (balance rows) over the class's piece
+    coefficients C_k (piece j sits in period ``piece_period[j]``)."""
+    T = J.shape[0]
+    P = piece_period.size
+    for t in range(T):
+        for s in range(T):
+            out[t, s] += J[t, s]
+    for j in range(P):
+        cj = C_k[j]
+        if cj == 0.0:
+            continue
+        tj = piece_period[j]
+        for t in range(T):
+            v = J[t, tj] * cj
+            out[t, T + j] += v
+            out[T + j, t] += v
+        for i in range(P):
+            ci = C_k[i]
+            if ci != 0.0:
+                out[T + i, T + j] += ci * J[piece_period[i], tj] * cj
 
-    A customer-period strictly inside its bounds responds with -1/(4 beta) to its own
-    price; when the daily floor binds (mu > 0), the free periods share the fixed total, which
-    subtracts ``(1/(4 beta)) / n_free`` on every pair of free periods.
+
+@njit(cache=True, parallel=True)
+def price_hessian(p, mu, label, members, four_beta, lo, hi, C, piece_period, n_chunks, out):
+    """Hessian of the customers' dual part in (rho, piece multipliers): (T + P, T + P).
+
+    The price of customer c in period t is ``rho_t + sum_j [piece_period[j] == t] C[k, j]
+    eta_j`` (k its class), so the Hessian is ``sum_c A_k J_c A_k^T`` with J_c = -dp_c/dpsi_c:
+    ``1/(4 beta)`` on every period strictly inside its bounds, minus ``(1/(4 beta)) / n_free``
+    on every pair of free periods when the daily floor binds (mu > 0; the free periods then
+    share a fixed total). Members (sorted by class) are split into ``n_chunks`` ranges run
+    in parallel; each sums J over its run of one class and adds ``A_k J A_k^T`` to its own
+    block, and the blocks are added in order.
     """
-    n_class = ptr.size - 1
-    T = p.shape[1]
-    free = np.empty(T, dtype=np.bool_)
-    for k in range(n_class):
-        J = out[k]
-        J[:, :] = 0.0
-        whole = 0.0  # rank-one weight of floor-bound members free in every period
-        for m in range(ptr[k], ptr[k + 1]):
+    N, T = p.shape
+    m_rows = out.shape[0]
+    partial = np.zeros((n_chunks, m_rows, m_rows))
+    for chunk in prange(n_chunks):
+        J = np.zeros((T, T))
+        free = np.empty(T, dtype=np.bool_)
+        first, last = chunk * N // n_chunks, (chunk + 1) * N // n_chunks
+        for m in range(first, last):
             c = members[m]
             w = 1.0 / four_beta[c]
             n_free = 0
@@ -150,50 +195,18 @@ def class_curvature(p, mu, ptr, members, four_beta, lo, hi, out):
                     J[t, t] += w
                     n_free += 1
             if mu[c] > 0.0 and n_free > 0:
-                if n_free == T:
-                    whole += w / T
-                else:
-                    share = w / n_free
-                    for t in range(T):
-                        if free[t]:
-                            for s in range(T):
-                                if free[s]:
-                                    J[t, s] -= share
-        if whole != 0.0:
-            for t in range(T):
-                for s in range(T):
-                    J[t, s] -= whole
-
-
-@njit(cache=True)
-def price_hessian(J, C, piece_period, out):
-    """Hessian of the customers' dual part in (rho, piece multipliers), (T + P, T + P).
-
-    The price of class k in period t is ``rho_t + sum_j [piece_period[j] == t] C[k, j] eta_j``,
-    so with J[k] = -dp/dpsi of the class: ``out = sum_k A_k J[k] A_k^T`` where A_k stacks the
-    identity (balance rows) over the class's piece coefficients.
-    """
-    n_class, T, _ = J.shape
-    P = piece_period.size
+                share = w / n_free
+                for t in range(T):
+                    if free[t]:
+                        for s in range(T):
+                            if free[s]:
+                                J[t, s] -= share
+            if m + 1 == last or label[members[m + 1]] != label[c]:  # end of this class's run
+                _add_class_block(J, C[label[c]], piece_period, partial[chunk])
+                J[:, :] = 0.0
     out[:, :] = 0.0
-    for k in range(n_class):
-        Jk = J[k]
-        for t in range(T):
-            for s in range(T):
-                out[t, s] += Jk[t, s]
-        for j in range(P):
-            cj = C[k, j]
-            if cj == 0.0:
-                continue
-            tj = piece_period[j]
-            for t in range(T):
-                v = Jk[t, tj] * cj
-                out[t, T + j] += v
-                out[T + j, t] += v
-            for i in range(P):
-                ci = C[k, i]
-                if ci != 0.0:
-                    out[T + i, T + j] += ci * Jk[piece_period[i], tj] * cj
+    for chunk in range(n_chunks):
+        out += partial[chunk]
 
 
 @njit(cache=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -69,14 +70,15 @@ class MasterSolution:
         System price: the marginal cost of one more kWh of load in period t, $/kWh.
     cut_duals : ndarray (n_cuts,)
         eta_k >= 0: the objective's gain per unit of cut k's right-hand side.
-    locational_price : ndarray (n_der + 1 + n_customer, T)
-        Each participant's marginal price at its connection, $/kWh (model.md section 6): a
-        DER's ``rho_t - sum_k eta_k a_k[d, t]``, the MG's rho_t, a customer's
-        ``rho_t + sum_k eta_k a_k[c, t]``. Computed from the master's own duals and cuts.
-    customer_price : ndarray (n_customer, T)
-        Personalized price pi_c,t = alpha_c - 2 beta_c p_c,t, $/kWh.
+    supply_price : ndarray (n_der + 1, T)
+        The marginal price of each DER's sale, ``rho_t - sum_k eta_k a_k[d, t]``, and the MG's
+        (last row), $/kWh.
+    customer_class_price : ndarray (n_class, T), customer_class : ndarray (n_customer,)
+        The marginal price of consumption ``rho_t + sum_k eta_k a_k[c, t]`` of each class of
+        customers that cuts see alike, and each customer's class.
     newton_steps : int
     solve_time_s : float
+    market : Market
     """
 
     x_kw: np.ndarray
@@ -85,10 +87,25 @@ class MasterSolution:
     parts: ObjectiveParts
     rho: np.ndarray
     cut_duals: np.ndarray
-    locational_price: np.ndarray
-    customer_price: np.ndarray
+    supply_price: np.ndarray
+    customer_class_price: np.ndarray
+    customer_class: np.ndarray
     newton_steps: int
     solve_time_s: float
+    market: Market
+
+    @cached_property
+    def locational_price(self) -> np.ndarray:
+        """Each participant's marginal price at its connection, (n_der + 1 + n_customer, T),
+        $/kWh (model.md section 6): DERs and the MG, then customers. Computed from the
+        master's own duals and cuts."""
+        return np.vstack([self.supply_price, self.customer_class_price[self.customer_class]])
+
+    @cached_property
+    def customer_price(self) -> np.ndarray:
+        """Personalized price pi_c,t = alpha_c - 2 beta_c p_c,t, (n_customer, T), $/kWh."""
+        m = self.market
+        return price_from_load(m.alpha[:, None], m.beta[:, None], self.transactions.p_customer_kw)
 
 
 class MasterProblem:
@@ -156,21 +173,16 @@ class MasterProblem:
             self._customers = newton.Customers(self._customers.alpha, self._customers.four_beta, sol.p.copy(),
                                                sol.p.copy(), np.zeros(sol.p.shape[0]))
         transactions = Transactions.from_vector(self.layout, x)
-        parts = ObjectiveParts.of(self.market, transactions)
+        cost = self._supply.cost * sol.z
+        n_der_cols = self.layout.mg_slice.start
+        parts = ObjectiveParts(sol.revenue, float(cost[:n_der_cols].sum()), float(cost[n_der_cols:].sum()))
+        supply_price = sol.rho[self._supply.period] - self._cuts.supply.T @ sol.eta
         return MasterSolution(
             x_kw=x, transactions=transactions, objective=parts.total_usd, parts=parts, rho=sol.rho,
-            cut_duals=sol.eta, locational_price=self._locational_prices(sol),
-            customer_price=price_from_load(self.market.alpha[:, None], self.market.beta[:, None], sol.p),
-            newton_steps=sol.steps, solve_time_s=elapsed,
+            cut_duals=sol.eta, supply_price=supply_price.reshape(-1, T), customer_class_price=sol.psi,
+            customer_class=self._cuts.classes.label, newton_steps=sol.steps, solve_time_s=elapsed,
+            market=self.market,
         )
-
-    def _locational_prices(self, sol: newton.DualSolution) -> np.ndarray:
-        T = self.layout.n_periods
-        out = np.empty((self.layout.n_participant_rows, T))
-        supply_price = sol.rho[self._supply.period] - self._cuts.supply.T @ sol.eta
-        out[:self.layout.customer_rows.start] = supply_price.reshape(-1, T)
-        out[self.layout.customer_rows] = sol.psi[self._cuts.classes.label]
-        return out
 
     def _raise_infeasible(self, exc: "newton.InfeasibleRows") -> None:
         if self.n_cuts == 0:

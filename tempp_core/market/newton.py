@@ -41,6 +41,8 @@ PRICE_BOUND = 1e4
 MAX_STEPS = 200
 #: Steps in a row with no predicted decrease after which the optimum is taken as reached.
 STALLED_STEPS = 3
+#: Fixed ranges of customers the kernels run in parallel (results do not depend on threads).
+CHUNKS = 64
 #: Armijo constant of the line search.
 ARMIJO = 1e-4
 #: Weight of the proximal term of each Newton step, relative to the largest curvature.
@@ -102,8 +104,10 @@ class DualSolution:
         Supply, kW.
     psi : ndarray (n_class, T)
         Price each class of customers pays at the margin, $/kWh.
-    dual_value, primal_value : float
-        q(y) and the market's objective at (p, z), $.
+    revenue : float
+        Customers' revenue ``sum alpha p - 2 beta p^2`` at p, $.
+    dual_value : float
+        q(y), $; equals ``revenue - cost . z`` at the optimum.
     steps : int
         Newton steps taken.
     """
@@ -113,8 +117,8 @@ class DualSolution:
     p: np.ndarray
     z: np.ndarray
     psi: np.ndarray
+    revenue: float
     dual_value: float
-    primal_value: float
     steps: int
 
 
@@ -130,10 +134,14 @@ class _Evaluation:
         N = customers.alpha.size
         self.p = np.empty((N, T))
         self.mu = np.zeros(N) if mu_guess is None else mu_guess.copy()
+        self.h = kernels.respond(self.psi, cls.label, customers.alpha, customers.four_beta, customers.lo,
+                                 customers.hi, customers.energy_min, self.p, self.mu, CHUNKS)
         self.class_sum = np.empty((cls.n_class, T))
-        self.h = kernels.respond(self.psi, cls.ptr, cls.members, customers.alpha, customers.four_beta,
-                                 customers.lo, customers.hi, customers.energy_min, self.p, self.mu,
-                                 self.class_sum)
+        kernels.class_sums(self.p, cls.ptr, cls.members, self.class_sum)
+
+    def revenue(self) -> float:
+        """Customers' revenue at their responses, $: h + sum psi . p (no extra pass)."""
+        return self.h + float(np.einsum("kt,kt->", self.psi, self.class_sum))
 
     def gradient(self, cuts: CutRows, T: int) -> np.ndarray:
         """d h / d y = -(customers' use of each row): (T + K,)."""
@@ -181,8 +189,8 @@ def solve(customers: Customers, supply: Supply, cuts: CutRows, T: int, y0: np.nd
         q_new, ev_new = dual_value(customers, supply, cuts, y_new, T, ev)
         residual, scale = _residual(supply, cuts, ev_new, z_new, T)
         if residual.max(initial=0.0) <= tol_kw * scale:
-            primal = _primal_value(customers, supply, ev_new, z_new)
-            return DualSolution(y_new[:T].copy(), y_new[T:].copy(), ev_new.p, z_new, ev_new.psi, q_new, primal, step)
+            return DualSolution(y_new[:T].copy(), y_new[T:].copy(), ev_new.p, z_new, ev_new.psi, ev_new.revenue(),
+                                q_new, step)
         direction = y_new - y
         stalls = stalls + 1 if q - predicted <= 1e-12 * max(1.0, abs(q)) else 0
         if stalls >= STALLED_STEPS:  # the (elastic) optimum: nothing left to gain
@@ -218,10 +226,9 @@ def _newton_step(customers, supply, cuts, ev, y, q, T):
     """The QP step from y: (y_new, z_new, model value of q at y_new)."""
     cls = cuts.classes
     K = cuts.n_cut
-    J = np.empty((cls.n_class, T, T))
-    kernels.class_curvature(ev.p, ev.mu, cls.ptr, cls.members, customers.four_beta, customers.lo, customers.hi, J)
     H_piece = np.empty((T + cuts.piece_cut.size,) * 2)
-    kernels.price_hessian(J, cuts.coef, cuts.piece_period, H_piece)
+    kernels.price_hessian(ev.p, ev.mu, cls.label, cls.members, customers.four_beta, customers.lo, customers.hi,
+                          cuts.coef, cuts.piece_period, CHUNKS, H_piece)
     R = sp.block_diag([sp.identity(T), cuts.piece_to_cut()], format="csr")
     H = (R @ (R @ H_piece).T).T
     # Symmetric, and strictly convex by a proximal term far below the curvature: it keeps
@@ -295,8 +302,3 @@ def _residual(supply, cuts, ev, z, T) -> tuple[np.ndarray, float]:
     violation = np.maximum(lhs - cuts.rhs, 0.0)
     scale = max(1.0, float(np.abs(z).max(initial=0.0)), float(np.abs(ev.class_sum).max(initial=0.0)))
     return np.concatenate([np.abs(balance), violation]), scale
-
-
-def _primal_value(customers: Customers, supply: Supply, ev: _Evaluation, z: np.ndarray) -> float:
-    revenue = customers.alpha[:, None] * ev.p - 0.5 * customers.four_beta[:, None] * ev.p**2
-    return float(revenue.sum() - supply.cost @ z)
