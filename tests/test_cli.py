@@ -13,7 +13,7 @@ def test_pf_prints_a_voltage_summary(capsys):
 def test_run_compare_writes_tables(tmp_path, capsys):
     assert main(["run", "--compare", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "method benders" in out and "method centralized" in out and "objective gap" in out
+    assert "benders: optimal" in out and "centralized: optimal" in out and "objective gap" in out
     tr = pd.read_csv(tmp_path / "benders_transactions.csv")
     assert set(tr["kind"]) == {"der", "main_grid", "customer"}
     gap_line = next(line for line in out.splitlines() if line.startswith("objective gap"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,13 +50,18 @@ class IterationRecord:
 
 @dataclass(frozen=True, eq=False)
 class BendersOutcome:
-    """What the loop ends with: the last master solution and the history."""
+    """What the loop ends with: the last master solution and the history.
+
+    ``temo`` is the operator that answered (set by :func:`run_benders` and
+    :func:`run_benders_many`, which run both sides) for reports joining both sides.
+    """
 
     solution: MasterSolution
     history: tuple[IterationRecord, ...]
     status: ClearingStatus
     cuts: tuple[FeasibilityCut, ...]
     x_first_kw: np.ndarray
+    temo: Temo | None = None
 
     @property
     def converged(self) -> bool:
@@ -116,6 +121,11 @@ class BendersRun:
             self._finish(ClearingStatus.MAX_ITER)
 
     def _finish(self, status: ClearingStatus) -> None:
+        if status is ClearingStatus.MASTER_INFEASIBLE:
+            warnings.warn(
+                f"Benders ended after {len(self.history)} iteration(s): the {self.options.sensitivity.value} "
+                "sensitivities' cuts left the master infeasible (they need not be valid); the result is the "
+                "last proposal and it is not secure", RuntimeWarning, stacklevel=3)
         self.outcome = BendersOutcome(self.solution, tuple(self.history), status, tuple(self.cuts_sent),
                                       self.x_first)
 
@@ -145,7 +155,7 @@ def run_benders(case: Case, options: ClearingOptions = ClearingOptions()) -> Ben
         start = time.perf_counter()
         reply = temo.check(proposal)
         run.receive(reply, time.perf_counter() - start)
-    return run.outcome
+    return replace(run.outcome, temo=temo)
 
 
 def run_benders_many(cases, options: ClearingOptions = ClearingOptions()) -> list:
@@ -175,7 +185,7 @@ def run_benders_many(cases, options: ClearingOptions = ClearingOptions()) -> lis
                 results[k] = exc
                 continue
             if proposal is None:
-                results[k] = run.outcome
+                results[k] = replace(run.outcome, temo=temo)
             else:
                 active.append(k)
                 proposals.append(proposal)

@@ -33,8 +33,12 @@ class CentralizedOutcome:
     transactions : Transactions
     rho : ndarray (T,)
         Marginal cost of one more kW of load in period t, $/kWh.
-    der_price : ndarray (n_der, T)
-        rho_t minus the network's shadow cost of DER d's injection, $/kWh.
+    locational_price : ndarray (n_der + 1 + n_customer, T)
+        Each participant's marginal price at its connection, from the duals of the
+        explicit network rows, $/kWh (layout order: DERs, MG, customers).
+    connection_price : ndarray (T, n_bus, 3)
+        Marginal cost of one kW of active withdrawal at unity power factor at every bus and
+        phase (the active balance row's dual), $/kWh; NaN on absent phases.
     customer_price : ndarray (n_customer, T)
     x_unconstrained_kw : ndarray
         The market's optimum without the network (for "violation before").
@@ -46,7 +50,8 @@ class CentralizedOutcome:
     parts: ObjectiveParts
     transactions: Transactions
     rho: np.ndarray
-    der_price: np.ndarray
+    locational_price: np.ndarray
+    connection_price: np.ndarray
     customer_price: np.ndarray
     x_unconstrained_kw: np.ndarray
     v2: np.ndarray
@@ -87,9 +92,7 @@ def solve_centralized(case: Case, options: ClearingOptions = ClearingOptions()) 
     x = lp.x[: lay.size].copy()
     duals = lp.row_duals
     rho = duals[model.balance_rows].copy()
-    # d(min obj)/d(rhs) of the network rows; a DER's sale enters them with A_x coefficients.
-    network_shadow = block.A_x.T @ duals[net_rows]
-    der_price = rho[None, :] + lay.ders(network_shadow)
+    locational, connection = _locational_prices(case, block, lay, rho, duals[net_rows])
     transactions = Transactions.from_vector(lay, x)
     parts = ObjectiveParts.of(market, transactions)
     v2, P, Q = block.unpack(lp.x[net_cols], T)
@@ -99,11 +102,30 @@ def solve_centralized(case: Case, options: ClearingOptions = ClearingOptions()) 
         parts=parts,
         transactions=transactions,
         rho=rho,
-        der_price=der_price,
+        locational_price=locational,
+        connection_price=connection,
         customer_price=price_from_load(market.alpha[:, None], market.beta[:, None], p_c),
         x_unconstrained_kw=unconstrained.x_kw,
         v2=v2, P=P, Q=Q,
     )
+
+
+def _locational_prices(case: Case, block, layout, rho: np.ndarray, net_duals: np.ndarray):
+    """Prices from the duals of the explicit rows: one kW more withdrawn at bus j, phase f
+    raises the active balance row of the line feeding j by 1/S_base (and the system balance
+    by 1 kW), so its price is ``rho + dual / S_base``; a participant's follows from its
+    coefficients in those rows (injection for DERs, withdrawal for customers)."""
+    T, f = layout.n_periods, case.feeder
+    # d(min)/d(rhs) of the network rows seen by each transaction variable (A_x is -load).
+    shadow = layout.by_participant(block.A_x.T @ net_duals)
+    withdraws = np.zeros(layout.n_participant_rows, dtype=bool)
+    withdraws[layout.customer_rows] = True
+    locational = rho[None, :] + np.where(withdraws[:, None], -shadow, shadow)
+    rows = net_duals.reshape(T, -1)[:, :3 * f.n_line].reshape(T, f.n_line, 3)  # active balance rows
+    connection = np.empty((T, f.n_bus, 3))
+    connection[:, 0, :] = rho[:, None]
+    connection[:, 1:, :] = rho[:, None, None] + rows / f.s_base_kva
+    return locational, np.where(f.bus_phases[None], connection, np.nan)
 
 
 __all__ = ["solve_centralized", "CentralizedOutcome", "MarketInfeasibleError", "market_shortfall"]

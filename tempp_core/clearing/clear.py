@@ -6,11 +6,11 @@ import time
 import numpy as np
 
 from ..case import Case
-from ..messages import FeasibilityCut, TransactionLayout
+from ..messages import Transactions
 from ..network.temo import Temo
 from ..options import ClearingOptions, Method, parse_choice
-from .results import ClearingResult, NetworkReport
-from .settlement import DER_PRICE_FLOOR, settle
+from .results import ClearingResult, NetworkReport, Prices
+from .settlement import settle
 from .status import ClearingStatus
 
 
@@ -54,56 +54,52 @@ def clear(case: Case, method: str | Method = Method.BENDERS, options: ClearingOp
     from .centralized import solve_centralized
 
     cen = solve_centralized(case, options)
-    fields = dict(objective=cen.objective, parts=cen.parts, status=ClearingStatus.OPTIMAL, iterations=1,
-                  history=(), transactions=cen.transactions, customer_price=cen.customer_price, rho=cen.rho)
-    return _result(case, Method.CENTRALIZED, fields, cen.der_price, cen.x_unconstrained_kw, options,
-                   time.perf_counter() - start)
+    temo = Temo(case.feeder, case.injections, options)
+    prices = Prices(cen.rho, cen.locational_price, cen.connection_price, cut_rent_usd=None)
+    return _result(case, Method.CENTRALIZED, cen.objective, cen.parts, ClearingStatus.OPTIMAL, (), cen.transactions,
+                   cen.customer_price, prices, temo, cen.x_unconstrained_kw, options, time.perf_counter() - start)
 
 
 def benders_result(case: Case, outcome, options: ClearingOptions, elapsed_s: float) -> ClearingResult:
     """The :class:`ClearingResult` of a finished Benders run (see :mod:`tempp_core.clearing.benders`)."""
     sol = outcome.solution
-    der_raw = der_prices(case.market.layout(), sol.rho, outcome.cuts, sol.cut_duals)
-    fields = dict(objective=sol.objective, parts=sol.parts, status=outcome.status,
-                  iterations=len(outcome.history), history=outcome.history, transactions=sol.transactions,
-                  customer_price=sol.customer_price, rho=sol.rho)
-    return _result(case, Method.BENDERS, fields, der_raw, outcome.x_first_kw, options, elapsed_s)
+    temo = outcome.temo if outcome.temo is not None else Temo(case.feeder, case.injections, options)
+    cuts = outcome.cuts[:sol.cut_duals.size]  # a run can end with cuts its last solve did not see
+    adder = temo.connection_prices(cuts, sol.cut_duals)
+    rent = float(sol.cut_duals @ np.array([c.rhs for c in cuts])) if cuts else 0.0
+    prices = Prices(sol.rho, sol.locational_price, sol.rho[:, None, None] + adder, cut_rent_usd=rent)
+    return _result(case, Method.BENDERS, sol.objective, sol.parts, outcome.status, outcome.history, sol.transactions,
+                   sol.customer_price, prices, temo, outcome.x_first_kw, options, elapsed_s)
 
 
-def _result(case: Case, method: Method, fields: dict, der_raw: np.ndarray, x_first: np.ndarray,
-            options: ClearingOptions, elapsed_s: float) -> ClearingResult:
-    network = _network_report(case, fields["transactions"].to_vector(), x_first)
+def _result(case: Case, method: Method, objective: float, parts, status: ClearingStatus, history: tuple,
+            transactions: Transactions, customer_price: np.ndarray, prices: Prices, temo: Temo,
+            x_first: np.ndarray, options: ClearingOptions, elapsed_s: float) -> ClearingResult:
     market = case.market
-    lmp = np.asarray(market.grid.lmp_per_kwh, dtype=np.float64)
-    t = fields["transactions"]
+    lmp = np.asarray(market.lmp, dtype=np.float64)
+    t = transactions
     settlement = settle(
         der_names=t.layout.der_names, customer_names=t.layout.customer_names, p_der_kw=t.p_der_kw,
-        p_mg_kw=t.p_mg_kw, p_customer_kw=t.p_customer_kw, customer_price=fields["customer_price"],
-        rho=fields["rho"], der_price=der_raw, der_cost_per_kwh=market.der_cost, lmp=lmp,
+        p_mg_kw=t.p_mg_kw, p_customer_kw=t.p_customer_kw, customer_price=customer_price,
+        locational_price=prices.participant, der_cost_per_kwh=market.der_cost, lmp=lmp,
+        price_cap=der_price_cap(market),
     )
-    return ClearingResult(method=method, der_price_raw=der_raw,
-                          der_price=np.clip(der_raw, DER_PRICE_FLOOR, lmp.max()), settlement=settlement,
-                          network=network, time_s=elapsed_s, options=options, **fields)
+    network = _network_report(case, temo, t.to_vector(), x_first)
+    return ClearingResult(method=method, objective=objective, parts=parts, status=status,
+                          iterations=max(len(history), 1), history=history, transactions=t,
+                          customer_price=customer_price, prices=prices, settlement=settlement, network=network,
+                          time_s=elapsed_s, options=options, case=case)
 
 
-def der_prices(layout: TransactionLayout, rho: np.ndarray, cuts: tuple[FeasibilityCut, ...],
-               cut_duals: np.ndarray) -> np.ndarray:
-    """DER price ``pi_d,t = rho_t - sum_k eta_k a_k[d, t]`` ($/kWh), shape (n_der, T).
-
-    ``eta_k`` >= 0 is the marginal value of relaxing cut k; ``a_k[d, t]`` its coefficient
-    on DER d's sale in period t.
-    """
-    congestion = np.zeros(layout.size)
-    for eta, cut in zip(cut_duals, cuts):
-        if eta != 0.0:
-            np.add.at(congestion, cut.index, eta * cut.coef)
-    return np.asarray(rho)[None, :] - layout.ders(congestion)
+def der_price_cap(market) -> float:
+    """Table C1's cap on what a DER is paid: the highest LMP of the horizon ($/kWh; 0.224
+    in the source's profile)."""
+    return float(np.max(market.lmp))
 
 
-def _network_report(case: Case, x_kw: np.ndarray, x_first_kw: np.ndarray) -> NetworkReport:
+def _network_report(case: Case, temo: Temo, x_kw: np.ndarray, x_first_kw: np.ndarray) -> NetworkReport:
     """TEMO's state at the final transactions and at the market's first proposal, in the
     public layout (T, n, 3)."""
-    temo = Temo(case.feeder, case.injections)
     before = temo.state(x_first_kw)
     state = temo.state(x_kw)
     absent_bus = ~case.feeder.bus_phases[None, :, :]
@@ -114,7 +110,7 @@ def _network_report(case: Case, x_kw: np.ndarray, x_first_kw: np.ndarray) -> Net
     P = np.where(absent_line, np.nan, public(state.P))
     Q = np.where(absent_line, np.nan, public(state.Q))
     return NetworkReport(case.feeder.bus_names, case.feeder.line_names, vm, P, Q, before.assessment.worst,
-                         state.assessment.worst, vm_before)
+                         state.assessment.worst, vm_before, state.assessment.total)
 
 
-__all__ = ["clear", "der_prices"]
+__all__ = ["clear", "der_price_cap"]

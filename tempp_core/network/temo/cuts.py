@@ -25,7 +25,7 @@ def build_cuts(
     groups: np.ndarray,
     x_star_kw: np.ndarray,
     scenarios: np.ndarray | None = None,
-) -> tuple[FeasibilityCut, ...]:
+) -> tuple[tuple[FeasibilityCut, ...], np.ndarray]:
     """Assemble cuts from gradient columns (for one proposal, or many at once).
 
     Parameters
@@ -46,8 +46,11 @@ def build_cuts(
 
     Returns
     -------
-    tuple of FeasibilityCut
+    cuts : tuple of FeasibilityCut
         In group order; with several proposals, cut g belongs to the proposal of its columns.
+    scales : ndarray (n_cuts,)
+        What each cut was divided by (its largest |coefficient| before scaling; 0 when the
+        violation depends on no transaction).
     """
     T, n_x = layout.n_periods, layout.size
     X = np.atleast_2d(x_star_kw)
@@ -64,7 +67,7 @@ def build_cuts(
     rhs = A @ X.ravel() - phi_group
     order = np.lexsort((periods, groups))
     bounds = np.searchsorted(groups[order], np.arange(n_cuts + 1))
-    cuts = []
+    cuts, scales = [], np.zeros(n_cuts)
     for g in range(n_cuts):
         lo, hi = A.indptr[g], A.indptr[g + 1]
         coef, index = A.data[lo:hi], (A.indices[lo:hi] % n_x).astype(np.int64)
@@ -76,4 +79,5 @@ def build_cuts(
             continue
         keep = np.abs(coef) > RELATIVE_DROP * scale
         cuts.append(FeasibilityCut(index[keep], coef[keep] / scale, float(rhs[g] / scale), cover))
-    return tuple(cuts)
+        scales[g] = scale
+    return tuple(cuts), scales

@@ -18,6 +18,7 @@ from ..physics.power_flow import PowerFlowBuffers, solve_bus_major
 from ..physics.sensitivity import AdjointBuffers, Sensitivity
 from ..placement import InjectionMap
 from .cuts import build_cuts
+from .ledger import ConstraintWeights, CutLedger
 from .limits import KINDS, Assessment, SafetyLimits, assess, constraint_values, violated_constraints
 from .slack import solve_slack_lp
 #: Constraint cuts are computed in batches of this many adjoint columns.
@@ -68,6 +69,7 @@ class Temo:
         self._movable = np.ones(self.layout.n_participant_rows, dtype=bool)
         if options.loads is LoadMode.FIXED:
             self._movable[self.layout.customer_rows] = False
+        self.ledger = CutLedger()
 
     # ------------------------------------------------------------------ the exchange
     def check(self, transactions: Transactions) -> TemoReply:
@@ -93,6 +95,21 @@ class Temo:
         if self.options.slack is SlackMethod.LP:
             return NetworkState(v2, P, Q, self._assess_lp(v2, P, Q))
         return NetworkState(v2, P, Q, assess(self.limits, v2, P, Q))
+
+    def connection_prices(self, cuts: Sequence[FeasibilityCut], cut_duals: np.ndarray) -> np.ndarray:
+        """The network part of the locational price of a kW of active load at every bus and
+        phase, (T, n_bus, 3) $/kWh: ``sum_k eta_k / scale_k d(y_k . u)/dp`` over the cuts this
+        TEMO sent (by one adjoint sweep; NaN on absent phases, zero at the swing bus). Add
+        the system price rho_t for the full price. For the user who runs both sides: the
+        market never receives it.
+        """
+        f, T = self.feeder, self.layout.n_periods
+        weights = self.ledger.combined(cuts, np.asarray(cut_duals, dtype=np.float64))
+        y_v2, y_P, y_Q = weights.dense(f.n_bus, f.n_line, T)
+        # Exact sensitivities whatever the cut mode: in paper mode this prices the same
+        # constraint weights exactly (the appendix's sensitivities depend on flows).
+        g_p = self._exact.adjoint_bus_major(y_v2, y_P, y_Q).g_p
+        return np.where(f.bus_phases[None], np.moveaxis(g_p, 1, 0) / f.s_base_kva, np.nan)
 
     # ------------------------------------------------------------------ internals
     def _buffers_for(self, batch: int) -> tuple[PowerFlowBuffers, AdjointBuffers]:
@@ -142,7 +159,11 @@ class Temo:
             groups = np.arange(scen.size)
         else:  # one aggregate cut per proposal
             groups = np.searchsorted(np.unique(scen), scen)
-        cuts = build_cuts(self.layout, grad[:, scen * T + period], period, phi[scen, period], groups, X, scen)
+        cuts, scales = build_cuts(self.layout, grad[:, scen * T + period], period, phi[scen, period], groups, X, scen)
+        for g, (cut, scale) in enumerate(zip(cuts, scales)):
+            mine = groups == g
+            self.ledger.record(cut, ConstraintWeights.of_columns(a.y_v2, a.y_P, a.y_Q, scen[mine] * T + period[mine],
+                                                                 period[mine]), scale)
         # np.nonzero runs scenario-major, so each proposal's cuts are one contiguous run
         owner = scen[np.searchsorted(groups, np.arange(len(cuts)))]
         edges = np.searchsorted(owner, np.arange(X.shape[0] + 1))
@@ -158,7 +179,12 @@ class Temo:
             sl = slice(start, start + CONSTRAINT_BATCH)
             grads.append(self._one_hot_gradients(kind[sl], element[sl], period[sl], phase[sl], P))
         grad = np.hstack(grads) * self._movable[:, None]
-        return build_cuts(self.layout, grad, period, value, np.arange(kind.size), x)
+        cuts, scales = build_cuts(self.layout, grad, period, value, np.arange(kind.size), x)
+        sign = np.where(kind % 2 == 0, 1.0, -1.0)  # upper limits +1, lower limits -1
+        for k, (cut, scale) in enumerate(zip(cuts, scales)):
+            self.ledger.record(cut, ConstraintWeights(np.array([kind[k] // 2]), element[k:k + 1], phase[k:k + 1],
+                                                      period[k:k + 1], sign[k:k + 1]), scale)
+        return cuts
 
     def _one_hot_gradients(self, kind, element, period, phase, P):
         f = self.feeder
