@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ...errors import FeederError
-from ...feeder import Feeder
-from ...feeder.model import TABLE_C3_LIMITS
+from ...network.feeder import Feeder
+from ...network.feeder.model import TABLE_C3_LIMITS
 from ...units import DEFAULT_S_BASE_KVA
 from . import tables
 from .elements import bus_bases, enabled_names, read_lines, read_transformers, terminals
