@@ -21,6 +21,7 @@ window covers hours ``[start + t, start + t + 1)``.
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -53,13 +54,22 @@ def load_shapes(hours: int, start: int, year: int = DEFAULT_YEAR) -> tuple[dict[
         Which library (and version) or fallback gave them.
     """
     try:
-        import demandlib
-        from demandlib.bdew import G25, H25, L25
-        from demandlib.particular_profiles import IndustrialLoadProfile
+        import demandlib  # noqa: F401  (is the extra there? the year itself is cached)
     except ImportError:
         prof = profiles()
         idx = window(start, hours, len(prof))
         return {k: (prof[k] / prof[k].max()).to_numpy()[idx] for k in KINDS}, _EMBEDDED
+    annual, source = _bdew_year(year)
+    return {k: a[window(start, hours, a.size)] for k, a in annual.items()}, source
+
+
+@lru_cache(maxsize=4)
+def _bdew_year(year: int) -> tuple[dict[str, np.ndarray], str]:
+    """The four types' hourly shapes over a whole year, peak 1 (computed once per year)."""
+    import demandlib
+    from demandlib.bdew import G25, H25, L25
+    from demandlib.particular_profiles import IndustrialLoadProfile
+
     quarter = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="15min", inclusive="left")
     with warnings.catch_warnings():
         # demandlib 0.2.2 calls pandas with inplace=..., which pandas >= 3.1 deprecates.
@@ -69,7 +79,9 @@ def load_shapes(hours: int, start: int, year: int = DEFAULT_YEAR) -> tuple[dict[
     out = {}
     for kind, s in series.items():
         hourly = np.asarray(s, dtype=float).reshape(-1, 4).mean(axis=1)
-        out[kind] = (hourly / hourly.max())[window(start, hours, hourly.size)]
+        hourly = hourly / hourly.max()
+        hourly.flags.writeable = False
+        out[kind] = hourly
     return out, f"demandlib {demandlib.__version__}: BDEW H25 (RL), G25 (CL), L25 (AL), industrial step profile (IL)"
 
 
