@@ -27,6 +27,9 @@ class Case:
     placement : sequence of Placement
         One per DER and customer.
     name : str
+    notes : tuple of str
+        What the builder of the case wants a reader to know (e.g. what an OpenDSS import left
+        out and which defaults it used); no part of the clearing.
 
     Raises
     ------
@@ -38,10 +41,12 @@ class Case:
     market: Market
     placement: tuple[Placement, ...]
     name: str = "case"
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "placement", tuple(self.placement))
         object.__setattr__(self, "name", str(self.name))
+        object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
         # Building the map checks placement against the feeder (bus, phases, names).
         object.__setattr__(self, "_injections", InjectionMap.build(self.feeder, self.market.layout(), self.placement,
                                                                  self.customer_tan_phi))
@@ -63,4 +68,4 @@ class Case:
 
     def with_market(self, market: Market) -> "Case":
         """The same network and placement with other participants' data (e.g. a scenario)."""
-        return Case(self.feeder, market, self.placement, self.name)
+        return Case(self.feeder, market, self.placement, self.name, self.notes)
