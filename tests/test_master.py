@@ -201,3 +201,16 @@ def test_parallel_kernels_give_the_same_result_on_one_and_two_threads(tmp_path):
                        cwd=os.path.dirname(os.path.dirname(__file__)))
         results.append(np.load(out))
     assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+
+
+def test_tied_suppliers_split_within_their_capacities():
+    """Two DERs at the same cost with different capacities, marginal together: the optimum is
+    the exact QP's (the split between them is free; each stays within its capacity)."""
+    base = random_market(13, n_der=1, n_customer=5, T=3)
+    small = np.full(3, 10.0)
+    ders = [DER("A", small, 0.1), DER("B", 10 * small, 0.1)]  # an even split would overload A
+    market = Market(ders, MainGrid(np.full(3, 0.3), p_max_kw=base.grid.p_max_kw), base.customers, n_periods=3)
+    sol = MasterProblem(market).solve()
+    assert sol.objective == pytest.approx(reference(market, [])[0], rel=1e-9)
+    assert (sol.transactions.p_der_kw <= np.array([[10.0], [100.0]]) + 1e-12).all()
+    assert np.allclose(sol.rho, 0.1)  # the tie is marginal: the split between A and B is free

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.optimize import lsq_linear
 
 from ..errors import SolverError
 from ..lp import LPStatus, solve_qp
@@ -43,6 +44,8 @@ MAX_STEPS = 200
 STALLED_STEPS = 3
 #: Fixed ranges of customers the kernels run in parallel (results do not depend on threads).
 CHUNKS = 64
+#: Price gap ($/kWh) within which a supply variable counts as marginal (price equals cost).
+MARGINAL_PRICE = 1e-8
 #: Armijo constant of the line search.
 ARMIJO = 1e-4
 #: Weight of the proximal term of each Newton step, relative to the largest curvature.
@@ -264,14 +267,17 @@ def _polish(H, linear, Bt, y_qp, z_qp, supply, lower_y, upper_y):
     QP's own solution when that system is singular or its solution leaves the active set."""
     upper = supply.upper
     tiny = 1e-9 * np.maximum(upper, 1.0)
-    marginal = (z_qp > tiny) & (z_qp < upper - tiny)
-    at_upper = ~marginal & (z_qp >= 0.5 * upper) & (upper > 0)
+    # Supply is marginal where its price equals its cost (to the QP's accuracy), whatever its
+    # quantity: a tiny z at its cost is marginal, not at a bound.
+    Bd = Bt.toarray()
+    margin_qp = Bd @ y_qp - supply.cost
+    marginal = (np.abs(margin_qp) <= MARGINAL_PRICE) & (upper > 0)
+    at_upper = ~marginal & (margin_qp > 0) & (upper > 0)
     span = 1e-9 * np.maximum(np.abs(y_qp), 1.0)
     free = (y_qp > lower_y + span) & (y_qp < upper_y - span)
     F, M = np.flatnonzero(free), np.flatnonzero(marginal)
     y = np.where(y_qp - lower_y < upper_y - y_qp, lower_y, upper_y)  # held prices at their bound
     z = np.where(at_upper, upper, 0.0)
-    Bd = Bt.toarray()
     held = ~free
     system = np.block([[H[np.ix_(F, F)], Bd[M][:, F].T], [Bd[M][:, F], np.zeros((M.size, M.size))]])
     rhs = np.concatenate([-(linear + Bd.T @ z + H[:, held] @ y[held])[F],
@@ -282,11 +288,21 @@ def _polish(H, linear, Bt, y_qp, z_qp, supply, lower_y, upper_y):
         return y_qp, z_qp
     y[F] = solution[:F.size]
     z[M] = solution[F.size:]
+    if ((z[M] < -tiny[M]) | (z[M] > upper[M] + tiny[M])).any():
+        # Ties between marginal suppliers (equal costs) leave their split free; least squares
+        # splits evenly, perhaps beyond a capacity. Re-split within bounds, prices held.
+        A = Bd[M][:, F].T
+        target = A @ z[M]
+        fitted = lsq_linear(A, target, bounds=(np.zeros(M.size), upper[M]), method="bvls", tol=1e-14)
+        if np.abs(A @ fitted.x - target).max(initial=0.0) > 1e-9 * max(1.0, np.abs(target).max(initial=0.0)):
+            return y_qp, z_qp
+        z[M] = fitted.x
     margin = Bd @ y - supply.cost
     consistent = (np.isfinite(solution).all()
                   and (z[M] >= -tiny[M]).all() and (z[M] <= upper[M] + tiny[M]).all()
                   and (y >= lower_y - 1e-12).all() and (y <= upper_y + 1e-12).all()
-                  and (margin[~marginal & ~at_upper] <= 1e-12).all() and (margin[at_upper] >= -1e-12).all())
+                  and (margin[~marginal & ~at_upper & (upper > 0)] <= 1e-12).all()
+                  and (margin[at_upper] >= -1e-12).all())
     if not consistent:
         return y_qp, z_qp
     return np.clip(y, lower_y, upper_y), np.clip(z, 0.0, upper)
