@@ -28,10 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import lsq_linear
 
 from ..errors import SolverError
-from ..lp import LPStatus, solve_qp
+from ..lp import LinearProgram, LPStatus, solve_qp
 from . import kernels
 from .cut_classes import CutRows
 
@@ -261,18 +260,22 @@ def _newton_step(customers, supply, cuts, ev, y, q, T):
 def _polish(H, linear, Bt, y_qp, z_qp, supply, lower_y, upper_y):
     """Solve the QP's optimality conditions exactly on the active set HiGHS found.
 
-    With ``linear = g - H y0 + b``, stationarity reads ``H y + linear + B z = 0``. Prices
-    strictly inside their bounds and supply strictly inside (0, upper) ("marginal", where
-    ``(B'y)_j = cost_j``) are the unknowns; the rest is held at its bound. Falls back to the
-    QP's own solution when that system is singular or its solution leaves the active set."""
+    With ``linear = g - H y0 + b``, stationarity reads ``H y + linear + B z = 0`` in every
+    price strictly inside its bounds, ``>= 0`` in a price held at its lower bound (a cut with
+    eta = 0 must hold) and ``<= 0`` at its upper bound. Prices strictly inside their bounds and
+    marginal supply (price equal to cost) are the unknowns; the rest is held at its bound. The
+    prices come from the KKT equations; the supply from a small LP on those conditions, which
+    splits ties between marginal suppliers (equal costs) within their capacities and so
+    that held cuts hold. Falls back to the QP's own solution when any of this fails."""
     upper = supply.upper
     tiny = 1e-9 * np.maximum(upper, 1.0)
-    # Supply is marginal where its price equals its cost (to the QP's accuracy), whatever its
-    # quantity: a tiny z at its cost is marginal, not at a bound.
+    # Supply is marginal where it sits strictly inside its bounds, or where its price equals
+    # its cost (to the QP's accuracy) whatever its quantity: a tiny z at its cost is marginal.
     Bd = Bt.toarray()
     margin_qp = Bd @ y_qp - supply.cost
-    marginal = (np.abs(margin_qp) <= MARGINAL_PRICE) & (upper > 0)
-    at_upper = ~marginal & (margin_qp > 0) & (upper > 0)
+    inside = (z_qp > tiny) & (z_qp < upper - tiny)
+    marginal = (inside | (np.abs(margin_qp) <= MARGINAL_PRICE)) & (upper > 0)
+    at_upper = ~marginal & (z_qp >= 0.5 * upper) & (upper > 0)
     span = 1e-9 * np.maximum(np.abs(y_qp), 1.0)
     free = (y_qp > lower_y + span) & (y_qp < upper_y - span)
     F, M = np.flatnonzero(free), np.flatnonzero(marginal)
@@ -284,28 +287,44 @@ def _polish(H, linear, Bt, y_qp, z_qp, supply, lower_y, upper_y):
                           supply.cost[M] - Bd[M][:, held] @ y[held]])
     # Least squares: on a degenerate active set (parallel cuts, ties) any solution will do.
     solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
-    if np.abs(system @ solution - rhs).max(initial=0.0) > 1e-9 * max(1.0, np.abs(rhs).max(initial=0.0)):
+    if not np.isfinite(solution).all() or \
+            np.abs(system @ solution - rhs).max(initial=0.0) > 1e-9 * max(1.0, np.abs(rhs).max(initial=0.0)):
         return y_qp, z_qp
     y[F] = solution[:F.size]
-    z[M] = solution[F.size:]
-    if ((z[M] < -tiny[M]) | (z[M] > upper[M] + tiny[M])).any():
-        # Ties between marginal suppliers (equal costs) leave their split free; least squares
-        # splits evenly, perhaps beyond a capacity. Re-split within bounds, prices held.
-        A = Bd[M][:, F].T
-        target = A @ z[M]
-        fitted = lsq_linear(A, target, bounds=(np.zeros(M.size), upper[M]), method="bvls", tol=1e-14)
-        if np.abs(A @ fitted.x - target).max(initial=0.0) > 1e-9 * max(1.0, np.abs(target).max(initial=0.0)):
-            return y_qp, z_qp
-        z[M] = fitted.x
+    z_marginal = _split_supply(Bd[M].T, -(H @ y + linear + Bd.T @ z), free, y <= lower_y, upper[M])
+    if z_marginal is None:
+        return y_qp, z_qp
+    z[M] = z_marginal
     margin = Bd @ y - supply.cost
-    consistent = (np.isfinite(solution).all()
-                  and (z[M] >= -tiny[M]).all() and (z[M] <= upper[M] + tiny[M]).all()
-                  and (y >= lower_y - 1e-12).all() and (y <= upper_y + 1e-12).all()
+    consistent = ((y >= lower_y - 1e-12).all() and (y <= upper_y + 1e-12).all()
                   and (margin[~marginal & ~at_upper & (upper > 0)] <= 1e-12).all()
                   and (margin[at_upper] >= -1e-12).all())
     if not consistent:
         return y_qp, z_qp
     return np.clip(y, lower_y, upper_y), np.clip(z, 0.0, upper)
+
+
+def _split_supply(A, target, free, at_lower, upper):
+    """Marginal supply z (0 <= z <= upper) with ``A z = target`` on free prices and
+    ``A z >= target`` on prices held at their lower bound (``<=`` at their upper bound), by a
+    small LP; None when no such z exists (to rounding)."""
+    n = upper.size
+    z = np.zeros(0)
+    if n:
+        lp = LinearProgram()
+        lp.add_columns(np.zeros(n), np.zeros(n), upper)
+        lp.add_rows(sp.csr_matrix(A), np.where(free | at_lower, target, -np.inf),
+                    np.where(free | ~at_lower, target, np.inf))
+        if lp.solve() is not LPStatus.OPTIMAL:
+            return None
+        z = np.clip(lp.x, 0.0, upper)
+    scale = max(1.0, float(np.abs(target).max(initial=0.0)))
+    gap = A @ z - target
+    held_low, held_high = at_lower & ~free, ~at_lower & ~free
+    if (np.abs(gap[free]).max(initial=0.0) > 1e-9 * scale or -gap[held_low].min(initial=0.0) > 1e-9 * scale
+            or gap[held_high].max(initial=0.0) > 1e-9 * scale):
+        return None
+    return z
 
 
 def _residual(supply, cuts, ev, z, T) -> tuple[np.ndarray, float]:
