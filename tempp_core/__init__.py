@@ -7,7 +7,15 @@ and the market side (:mod:`tempp_core.market`), which never imports the network.
 :class:`Case` joins them; :func:`clear` clears it (:mod:`tempp_core.clearing`). Cases:
 :mod:`tempp_core.cases`; files: :mod:`tempp_core.io`; studies: :mod:`tempp_core.studies`.
 """
-from . import cases, io
+import os as _os
+
+# Numba's parallel kernels run on OpenMP threads; GNU OpenMP's default is to spin while
+# waiting, which on a shared or oversubscribed machine made a 9 ms kernel take 70-300 ms
+# (measured: the master's curvature kernel, 12,325 customers, load average 7 on 2 cores).
+# Passive waiting costs nothing measurable when the machine is idle. A user's setting wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from . import cases, io  # noqa: E402
 from .case import Case
 from .clearing.clear import clear
 from .clearing.status import ClearingStatus

@@ -183,24 +183,23 @@ def price_hessian(p, mu, label, members, four_beta, lo, hi, C, piece_period, n_c
     partial = np.zeros((n_chunks, m_rows, m_rows))
     for chunk in prange(n_chunks):
         J = np.zeros((T, T))
-        free = np.empty(T, dtype=np.bool_)
+        free = np.empty(T, dtype=np.int64)  # indices of the free periods of one customer
         first, last = chunk * N // n_chunks, (chunk + 1) * N // n_chunks
         for m in range(first, last):
             c = members[m]
             w = 1.0 / four_beta[c]
             n_free = 0
             for t in range(T):
-                free[t] = lo[c, t] < p[c, t] < hi[c, t]
-                if free[t]:
+                if lo[c, t] < p[c, t] < hi[c, t]:
                     J[t, t] += w
+                    free[n_free] = t
                     n_free += 1
             if mu[c] > 0.0 and n_free > 0:
                 share = w / n_free
-                for t in range(T):
-                    if free[t]:
-                        for s in range(T):
-                            if free[s]:
-                                J[t, s] -= share
+                for i in range(n_free):
+                    t = free[i]
+                    for j in range(n_free):
+                        J[t, free[j]] -= share
             if m + 1 == last or label[members[m + 1]] != label[c]:  # end of this class's run
                 _add_class_block(J, C[label[c]], piece_period, partial[chunk])
                 J[:, :] = 0.0

@@ -42,7 +42,7 @@ MAX_STEPS = 200
 #: Steps in a row with no predicted decrease after which the optimum is taken as reached.
 STALLED_STEPS = 3
 #: Fixed ranges of customers the kernels run in parallel (results do not depend on threads).
-CHUNKS = 64
+CHUNKS = 16
 #: Price gap ($/kWh) within which a supply variable counts as marginal (price equals cost).
 MARGINAL_PRICE = 1e-8
 #: Armijo constant of the line search.
@@ -164,16 +164,17 @@ def dual_value(customers, supply, cuts, y, T, near: "_Evaluation | None" = None)
 
 
 def solve(customers: Customers, supply: Supply, cuts: CutRows, T: int, y0: np.ndarray | None = None,
-          tol_kw: float = 1e-9) -> DualSolution:
+          tol_kw: float = 1e-9, exact_kw: float = 1e-12) -> DualSolution:
     """Minimize q over y = (rho, eta >= 0); see the module docstring.
 
     Parameters
     ----------
     y0 : ndarray (T + K,), optional
         Starting prices (a previous solution, new cuts at 0); the LMP-free default is 0.
-    tol_kw : float
-        Accepted residual of the balance and cut rows, relative to the largest transaction
-        (kW), for the solution to count as primal feasible.
+    tol_kw, exact_kw : float
+        Residual of the balance and cut rows, relative to the largest transaction (kW): a
+        step that reaches ``exact_kw`` ends the solve (the polish landed on the optimum); one
+        within ``tol_kw`` is accepted once steps stop making progress.
 
     Raises
     ------
@@ -190,11 +191,12 @@ def solve(customers: Customers, supply: Supply, cuts: CutRows, T: int, y0: np.nd
         y_new, z_new, predicted = _newton_step(customers, supply, cuts, ev, y, q, T)
         q_new, ev_new = dual_value(customers, supply, cuts, y_new, T, ev)
         residual, scale = _residual(supply, cuts, ev_new, z_new, T)
-        if residual.max(initial=0.0) <= tol_kw * scale:
+        worst = residual.max(initial=0.0)
+        stalls = stalls + 1 if q - predicted <= 1e-12 * max(1.0, abs(q)) else 0
+        if worst <= exact_kw * scale or (worst <= tol_kw * scale and stalls >= STALLED_STEPS):
             return DualSolution(y_new[:T].copy(), y_new[T:].copy(), ev_new.p, z_new, ev_new.psi, ev_new.revenue(),
                                 q_new, step)
         direction = y_new - y
-        stalls = stalls + 1 if q - predicted <= 1e-12 * max(1.0, abs(q)) else 0
         if stalls >= STALLED_STEPS:  # the (elastic) optimum: nothing left to gain
             elastic = np.abs(y_new) >= PRICE_BOUND * (1.0 - 1e-6)
             rows = np.flatnonzero((residual > tol_kw * scale) & elastic)
