@@ -205,3 +205,15 @@ def test_agrees_with_power_grid_model():
     np.testing.assert_allclose(res.vm[pos], u_pgm, rtol=0, atol=1e-8)
     p_from = out[ComponentType.asym_line]["p_from"] / s_base
     np.testing.assert_allclose(res.P[pos[1:] - 1], p_from, rtol=0, atol=1e-8)
+
+
+def test_threads_give_bit_identical_results():
+    """Two chunks on two threads against one chunk on one (and a padded last chunk)."""
+    from tempp_core.cases import synthetic
+
+    feeder, p, q = synthetic(3000, seed=4)
+    scale = np.linspace(0.5, 1.4, 7)[:, None, None]
+    one = tc.ac_power_flow(feeder, scale * p, scale * q, out=tc.AcPowerFlowBuffers.allocate(feeder, 7, n_chunk=1))
+    two = tc.ac_power_flow(feeder, scale * p, scale * q, out=tc.AcPowerFlowBuffers.allocate(feeder, 7, n_chunk=2))
+    for name in ("v", "vm", "P", "Q", "loss_P", "loss_Q", "iterations", "mismatch", "converged"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name), err_msg=name)

@@ -1,8 +1,8 @@
 """Unbalanced three-phase AC power flow on a radial tree: backward/forward sweeps.
 
-Array contract (as in :mod:`tempp_core.kernels.sweeps`): buses in depth-first preorder,
-``parent[j] < j``, line ``j - 1`` feeds bus ``j``; batched arrays bus-major ``(n, B, 3)``;
-int64 indices, float64 / complex128 values; every output is caller-provided.
+Tree contract as in :mod:`tempp_core.kernels.sweeps`: buses in depth-first preorder,
+``parent[j] < j``, line ``j - 1`` feeds bus ``j``; int64 indices, float64 values; every
+output is caller-provided.
 
 The model of line ``l`` from bus ``i`` to bus ``j``: a series impedance ``Z_l`` (3x3) on the
 sending side of an ideal per-phase ratio ``a_l``,
@@ -10,130 +10,204 @@ sending side of an ideal per-phase ratio ``a_l``,
     V_j = a_l * (V_i - Z_l J_l),        J_l = a_l * (I_j + sum of J_c over the lines c leaving j),
 
 where ``J_l`` is the current through ``Z_l`` and ``I_j`` the current drawn at bus ``j`` by its
-load and its shunts. One iteration is a backward sweep (currents from the voltages) and a
-forward sweep (voltages from the currents); it is the fixed-point map ``V <- F(V)``.
+load and its shunts. One iteration is a backward sweep (currents from voltages) and a forward
+sweep (voltages from currents): the fixed-point map ``V <- F(V)``.
 
-Absent phases: ``a_l`` is zeroed where bus ``j`` lacks the phase (``ratio_on``), so voltages
-and currents stay exactly zero there, and ``absent`` (1.0 on absent phases) keeps the load
-current's denominator away from zero without a branch.
+Layout of the iteration: real and imaginary parts apart, ``(n, 3, bc)`` for a chunk of ``bc``
+batch columns, the batch innermost, so that the arithmetic vectorizes over the batch; the work
+that does not depend on the tree (load currents, voltage drops) is done in separate ascending
+passes. Measured at 100k buses x 24 periods, one thread: backward sweep 29 -> 10 ns and forward
+15 -> 12 ns per bus-period against complex ``(n, B, 3)`` arrays swept bus by bus. A parallel
+call gives each thread its own chunk, a separate block of memory (no cache line is written by
+two threads), and each thread sweeps the whole tree for its columns.
+
+Absent phases: ``ratio_on`` is zero where the receiving bus lacks the phase, so voltages and
+currents stay exactly zero there.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-#: status codes of a batch element
+#: status codes of a batch column
 RUNNING, CONVERGED, NOT_CONVERGED, COLLAPSED = 0, 1, 2, 3
 #: |V|^2 below this (p.u.^2) or above its inverse counts as a collapse
 COLLAPSE_V2 = 1e-6
 
 
-@njit(cache=True)
-def _bus_currents(j, b, v, p, q, shares, has_zip, absent, bsh, has_shunt, out):
-    """Current drawn at bus j, column b, by its net load and its shunts, into out (3,)."""
-    for f in range(3):
-        vv = v[j, b, f]
-        m2 = vv.real * vv.real + vv.imag * vv.imag + absent[j, f]
-        # conj(S / V) = (p - jq) V / |V|^2, each of p and q scaled by its voltage dependence
-        pf = p[j, b, f] / m2
-        qf = q[j, b, f] / m2
+@njit(cache=True, error_model="numpy")
+def prepare_loads(bus_phase, p, q, b0, sp, sq):
+    """Copy batch columns ``b0:b0 + bc`` of the loads into a chunk, checking them once.
+
+    Parameters
+    ----------
+    bus_phase : bool (n_bus, 3)
+    p, q : float64 (n_bus, B, 3)
+        Net loads, any strides (e.g. the bus-major view of a (B, n_bus, 3) array).
+    b0 : int
+    sp, sq : float64 (n_bus, 3, bc), written
+        The chunk's loads; columns past ``B`` (padding) are zero.
+
+    Returns
+    -------
+    code, bus : int
+        (0, -1) when all is well, (1, j) for a non-finite load at bus j, (2, j) for a
+        non-zero load on a phase bus j lacks.
+    """
+    nb = p.shape[1]
+    bc = sp.shape[2]
+    for j in range(p.shape[0]):
+        for f in range(3):
+            for k in range(bc):
+                b = b0 + k
+                pf = 0.0
+                qf = 0.0
+                if b < nb:
+                    pf = p[j, b, f]
+                    qf = q[j, b, f]
+                    if not (np.isfinite(pf) and np.isfinite(qf)):
+                        return 1, j
+                    if not bus_phase[j, f] and (pf != 0.0 or qf != 0.0):
+                        return 2, j
+                sp[j, f, k] = pf
+                sq[j, f, k] = qf
+    return 0, -1
+
+
+@njit(cache=True, error_model="numpy")
+def _load_currents(sp, sq, shares, has_zip, vr, vi, jr, ji):
+    """Current drawn by every bus's net load at its voltage, ``conj(S(V) / V)``, into
+    ``jr``, ``ji`` (one chunk). One flat pass in memory order: it does not depend on the tree,
+    and a long ascending loop vectorizes and streams (per-bus loops in the backward sweep's
+    descending order measured 4-5x slower)."""
+    n = vr.shape[0]
+    bc = vr.shape[2]
+    a, b = vr.reshape(n * 3 * bc), vi.reshape(n * 3 * bc)
+    p, q = sp.reshape(n * 3 * bc), sq.reshape(n * 3 * bc)
+    outr, outi = jr.reshape(n * 3 * bc), ji.reshape(n * 3 * bc)
+    for e in range(a.size):
+        xr = a[e]
+        xi = b[e]
+        # absent phases hold V = 0 and no load: the floor makes their current 0, not 0/0
+        m2 = max(xr * xr + xi * xi, 1e-300)
+        pf = p[e] / m2
+        qf = q[e] / m2
         if has_zip:
+            jf = e // bc  # bus * 3 + phase
+            zp, ip = shares[jf // 3, jf % 3, 0], shares[jf // 3, jf % 3, 1]
+            zq, iq = shares[jf // 3, jf % 3, 2], shares[jf // 3, jf % 3, 3]
             m = np.sqrt(m2)
-            zp, ip, zq, iq = shares[j, f, 0], shares[j, f, 1], shares[j, f, 2], shares[j, f, 3]
             pf *= 1.0 - zp - ip + ip * m + zp * m2
             qf *= 1.0 - zq - iq + iq * m + zq * m2
-        out[f] = complex(pf * vv.real + qf * vv.imag, pf * vv.imag - qf * vv.real)
-    if has_shunt:
-        for f in range(3):
-            s = 0.0j
-            for g in range(3):
-                s += bsh[j, f, g] * v[j, b, g]
-            out[f] += 1j * s
+        outr[e] = pf * xr + qf * xi
+        outi[e] = pf * xi - qf * xr
 
 
-@njit(cache=True)
-def _backward(child_ptr, child, ratio_on, act, n_act, v, p, q, shares, has_zip, absent, bsh, has_shunt, cur):
-    """Currents through every line's impedance from the voltages (active columns only)."""
-    n = v.shape[0]
-    inj = np.empty(3, dtype=np.complex128)
+@njit(cache=True, error_model="numpy")
+def _backward(child_ptr, child, ratio_on, sp, sq, shares, has_zip, bsh, has_shunt, vr, vi, jr, ji):
+    """Currents through every line's impedance from the voltages (one chunk); row ``j`` of
+    ``jr``, ``ji`` is the line feeding bus ``j`` (row 0 unused)."""
+    _load_currents(sp, sq, shares, has_zip, vr, vi, jr, ji)
+    n = vr.shape[0]
+    bc = vr.shape[2]
     for j in range(n - 1, 0, -1):
-        line = j - 1
-        a0, a1, a2 = ratio_on[line, 0], ratio_on[line, 1], ratio_on[line, 2]
-        c0, c1 = child_ptr[j], child_ptr[j + 1]
-        for t in range(n_act):
-            b = act[t]
-            _bus_currents(j, b, v, p, q, shares, has_zip, absent, bsh, has_shunt, inj)
-            s0, s1, s2 = inj[0], inj[1], inj[2]
-            for c in range(c0, c1):
-                lc = child[c] - 1
-                s0 += cur[lc, b, 0]
-                s1 += cur[lc, b, 1]
-                s2 += cur[lc, b, 2]
-            cur[line, b, 0] = a0 * s0
-            cur[line, b, 1] = a1 * s1
-            cur[line, b, 2] = a2 * s2
-
-
-@njit(cache=True)
-def _forward(parent, ratio_on, z, absent, act, n_act, cur, v, dv2, v2_lo, v2_hi):
-    """Voltages from the line currents; per active column the largest squared update and the
-    extreme squared magnitudes on present phases (for the convergence and collapse tests)."""
-    n = v.shape[0]
-    for j in range(1, n):
-        line = j - 1
-        i = parent[j]
-        a0, a1, a2 = ratio_on[line, 0], ratio_on[line, 1], ratio_on[line, 2]
-        z00, z01, z02 = z[line, 0, 0], z[line, 0, 1], z[line, 0, 2]
-        z10, z11, z12 = z[line, 1, 0], z[line, 1, 1], z[line, 1, 2]
-        z20, z21, z22 = z[line, 2, 0], z[line, 2, 1], z[line, 2, 2]
-        h0, h1, h2 = absent[j, 0], absent[j, 1], absent[j, 2]
-        for t in range(n_act):
-            b = act[t]
-            j0, j1, j2 = cur[line, b, 0], cur[line, b, 1], cur[line, b, 2]
-            w0 = a0 * (v[i, b, 0] - (z00 * j0 + z01 * j1 + z02 * j2))
-            w1 = a1 * (v[i, b, 1] - (z10 * j0 + z11 * j1 + z12 * j2))
-            w2 = a2 * (v[i, b, 2] - (z20 * j0 + z21 * j1 + z22 * j2))
-            d = abs2(w0 - v[j, b, 0]) + abs2(w1 - v[j, b, 1]) + abs2(w2 - v[j, b, 2])
-            v[j, b, 0] = w0
-            v[j, b, 1] = w1
-            v[j, b, 2] = w2
-            # absent phases add 1.0 to |V|^2: never the minimum, and 1 + 0 never the maximum
-            m0, m1, m2 = abs2(w0) + h0, abs2(w1) + h1, abs2(w2) + h2
-            lo = min(m0, min(m1, m2))
-            hi = max(m0, max(m1, m2))
-            # written so that a NaN makes the column collapse (comparisons with NaN are false)
-            if not d <= dv2[t]:
-                dv2[t] = d
-            if not lo >= v2_lo[t]:
-                v2_lo[t] = lo
-            if not hi <= v2_hi[t]:
-                v2_hi[t] = hi
-
-
-@njit(cache=True)
-def abs2(w):
-    """|w|^2 of a complex number."""
-    return w.real * w.real + w.imag * w.imag
-
-
-@njit(cache=True)
-def _flat_start(parent, ratio_on, v_root, b0, b1, v):
-    """Swing voltages carried down the tree through the ratios (no drop)."""
-    for b in range(b0, b1):
-        for f in range(3):
-            v[0, b, f] = v_root[b, f]
-    for j in range(1, v.shape[0]):
-        i = parent[j]
-        for b in range(b0, b1):
+        if has_shunt:  # j B V
             for f in range(3):
-                v[j, b, f] = ratio_on[j - 1, f] * v[i, b, f]
+                for g in range(3):
+                    s = bsh[j, f, g]
+                    if s != 0.0:
+                        for k in range(bc):
+                            jr[j, f, k] -= s * vi[j, g, k]
+                            ji[j, f, k] += s * vr[j, g, k]
+        for c in range(child_ptr[j], child_ptr[j + 1]):
+            cj = child[c]
+            for f in range(3):
+                for k in range(bc):
+                    jr[j, f, k] += jr[cj, f, k]
+                    ji[j, f, k] += ji[cj, f, k]
+        for f in range(3):
+            a = ratio_on[j - 1, f]
+            for k in range(bc):
+                jr[j, f, k] *= a
+                ji[j, f, k] *= a
 
 
-@njit(cache=True)
-def solve_range(parent, child_ptr, child, ratio_on, z, absent, bsh, has_shunt, p, q, shares, has_zip,
-                v_root, tol, max_iter, b0, b1, v, cur, iterations, mismatch, status):
-    """Iterate the sweeps for batch columns ``b0:b1`` until each converges, collapses or
-    reaches ``max_iter``; a column stops being updated as soon as it is done.
+@njit(cache=True, error_model="numpy")
+def _drops(zr, zi, jr, ji):
+    """Replace each line's current by its voltage drop ``Z J`` (one chunk, in place). No tree
+    dependence: one ascending pass, each bus's columns in one loop with the phases unrolled."""
+    for j in range(1, jr.shape[0]):
+        r00, r01, r02 = zr[j - 1, 0, 0], zr[j - 1, 0, 1], zr[j - 1, 0, 2]
+        r10, r11, r12 = zr[j - 1, 1, 0], zr[j - 1, 1, 1], zr[j - 1, 1, 2]
+        r20, r21, r22 = zr[j - 1, 2, 0], zr[j - 1, 2, 1], zr[j - 1, 2, 2]
+        x00, x01, x02 = zi[j - 1, 0, 0], zi[j - 1, 0, 1], zi[j - 1, 0, 2]
+        x10, x11, x12 = zi[j - 1, 1, 0], zi[j - 1, 1, 1], zi[j - 1, 1, 2]
+        x20, x21, x22 = zi[j - 1, 2, 0], zi[j - 1, 2, 1], zi[j - 1, 2, 2]
+        for k in range(jr.shape[2]):
+            a0, a1, a2 = jr[j, 0, k], jr[j, 1, k], jr[j, 2, k]
+            b0, b1, b2 = ji[j, 0, k], ji[j, 1, k], ji[j, 2, k]
+            jr[j, 0, k] = r00 * a0 - x00 * b0 + r01 * a1 - x01 * b1 + r02 * a2 - x02 * b2
+            ji[j, 0, k] = r00 * b0 + x00 * a0 + r01 * b1 + x01 * a1 + r02 * b2 + x02 * a2
+            jr[j, 1, k] = r10 * a0 - x10 * b0 + r11 * a1 - x11 * b1 + r12 * a2 - x12 * b2
+            ji[j, 1, k] = r10 * b0 + x10 * a0 + r11 * b1 + x11 * a1 + r12 * b2 + x12 * a2
+            jr[j, 2, k] = r20 * a0 - x20 * b0 + r21 * a1 - x21 * b1 + r22 * a2 - x22 * b2
+            ji[j, 2, k] = r20 * b0 + x20 * a0 + r21 * b1 + x21 * a1 + r22 * b2 + x22 * a2
+
+
+@njit(cache=True, error_model="numpy")
+def _forward(parent, ratio_on, zr, zi, absent, active, jr, ji, vr, vi, dv2, v2_lo, v2_hi):
+    """Voltages from the line currents (active columns only; one chunk); ``jr``, ``ji`` are
+    turned into the drops. Per column: the largest squared update and the extreme squared
+    magnitudes on present phases."""
+    _drops(zr, zi, jr, ji)
+    n = vr.shape[0]
+    bc = vr.shape[2]
+    for j in range(1, n):
+        i = parent[j]
+        for f in range(3):
+            a = ratio_on[j - 1, f]
+            h = absent[j, f]
+            for k in range(bc):
+                wr = a * (vr[i, f, k] - jr[j, f, k])
+                wi = a * (vi[i, f, k] - ji[j, f, k])
+                ur = wr - vr[j, f, k]
+                ui = wi - vi[j, f, k]
+                d = ur * ur + ui * ui
+                m = wr * wr + wi * wi + h  # absent phases: 1, never an extreme
+                # written so that a NaN makes the column collapse (comparisons with NaN are false)
+                if not d <= dv2[k]:
+                    dv2[k] = d
+                if not m >= v2_lo[k]:
+                    v2_lo[k] = m
+                if not m <= v2_hi[k]:
+                    v2_hi[k] = m
+                keep = active[k]
+                vr[j, f, k] = wr if keep else vr[j, f, k]
+                vi[j, f, k] = wi if keep else vi[j, f, k]
+
+
+@njit(cache=True, error_model="numpy")
+def _flat_start(parent, ratio_on, root_r, root_i, vr, vi):
+    """Swing voltages carried down the tree through the ratios (no drop)."""
+    bc = vr.shape[2]
+    for f in range(3):
+        for k in range(bc):
+            vr[0, f, k] = root_r[f]
+            vi[0, f, k] = root_i[f]
+    for j in range(1, vr.shape[0]):
+        i = parent[j]
+        for f in range(3):
+            a = ratio_on[j - 1, f]
+            for k in range(bc):
+                vr[j, f, k] = a * vr[i, f, k]
+                vi[j, f, k] = a * vi[i, f, k]
+
+
+@njit(cache=True, error_model="numpy")
+def solve_chunk(parent, child_ptr, child, ratio_on, zr, zi, absent, bsh, has_shunt, sp, sq, shares, has_zip,
+                root_r, root_i, tol, max_iter, vr, vi, jr, ji, iterations, mismatch, status):
+    """Iterate the sweeps for one chunk of columns until each converges, collapses or reaches
+    ``max_iter``; a column stops being updated as soon as it is done.
 
     Parameters
     ----------
@@ -141,146 +215,187 @@ def solve_range(parent, child_ptr, child, ratio_on, z, absent, bsh, has_shunt, p
         Tree (see :func:`tempp_core.kernels.sweeps.flow_sweep`).
     ratio_on : float64 (n_line, 3)
         Ratio of each line, zero on the phases its receiving bus lacks.
-    z : complex128 (n_line, 3, 3)
+    zr, zi : float64 (n_line, 3, 3)
         Series impedance, p.u., on the sending side of the ratio.
     absent : float64 (n_bus, 3)
         1.0 on absent phases, 0.0 on present ones.
     bsh : float64 (n_bus, 3, 3)
         Shunt susceptance at each bus (capacitors, half of each adjacent line's charging), p.u.
     has_shunt : bool
-        False when ``bsh`` is all zero (skips the product).
-    p, q : float64 (n_bus, B, 3)
-        Net load at 1 p.u. voltage, p.u. (consumption positive).
+        False when ``bsh`` is all zero (skips it).
+    sp, sq : float64 (n_bus, 3, bc)
+        Net loads at 1 p.u. voltage, p.u. (consumption positive), from :func:`prepare_loads`.
     shares : float64 (n_bus, 3, 4)
         Constant-impedance and constant-current shares of each load's P and of its Q,
         ``(z_P, i_P, z_Q, i_Q)`` (the rest is constant power).
     has_zip : bool
         False when every load is constant power (``shares`` unused).
-    v_root : complex128 (B, 3)
+    root_r, root_i : float64 (3,)
         Swing bus voltage.
     tol : float
-        Convergence when the largest voltage update of a sweep, ``max |F(V) - V|``, is below it (p.u.).
+        A column converges when its largest voltage update ``max |F(V) - V|`` over
+        bus-phases is at most ``tol`` (p.u.).
     max_iter : int
-    b0, b1 : int
-        Batch columns to solve.
-    v : complex128 (n_bus, B, 3), written
+    vr, vi : float64 (n_bus, 3, bc), written
         Voltages, p.u. (zero on absent phases).
-    cur : complex128 (n_line, B, 3), work
-    iterations : int64 (B,), written
-        Sweeps done per column.
-    mismatch : float64 (B,), written
-        Last ``max |F(V) - V|`` per column (inf when it collapsed).
-    status : int8 (B,), written
+    jr, ji : float64 (n_bus, 3, bc), work
+        Row ``j``: current through the impedance of the line feeding bus ``j``.
+    iterations : int64 (bc,), written
+        Sweeps applied to each column.
+    mismatch : float64 (bc,), written
+        Last ``max |F(V) - V|`` of each column (inf where it collapsed).
+    status : int8 (bc,), written
         CONVERGED, NOT_CONVERGED or COLLAPSED.
     """
-    _flat_start(parent, ratio_on, v_root, b0, b1, v)
-    nb = b1 - b0
-    act = np.arange(b0, b1)
-    n_act = nb
-    dv2 = np.empty(nb)
-    v2_lo = np.empty(nb)
-    v2_hi = np.empty(nb)
-    tol2 = tol * tol
-    for b in range(b0, b1):
-        status[b] = RUNNING
-        iterations[b] = 0
-        mismatch[b] = np.inf
+    bc = vr.shape[2]
+    _flat_start(parent, ratio_on, root_r, root_i, vr, vi)
+    active = np.ones(bc, dtype=np.bool_)
+    dv2 = np.empty(bc)
+    v2_lo = np.empty(bc)
+    v2_hi = np.empty(bc)
+    iterations[:] = 0
+    mismatch[:] = np.inf
+    status[:] = RUNNING
+    n_active = bc
     for _ in range(max_iter):
-        if n_act == 0:
+        if n_active == 0:
             break
-        _backward(child_ptr, child, ratio_on, act, n_act, v, p, q, shares, has_zip, absent, bsh, has_shunt, cur)
-        dv2[:n_act] = 0.0
-        v2_lo[:n_act] = np.inf
-        v2_hi[:n_act] = 0.0
-        _forward(parent, ratio_on, z, absent, act, n_act, cur, v, dv2, v2_lo, v2_hi)
-        keep = 0
-        for t in range(n_act):
-            b = act[t]
-            iterations[b] += 1
-            if not (v2_lo[t] > COLLAPSE_V2 and v2_hi[t] < 1.0 / COLLAPSE_V2 and dv2[t] < np.inf):
-                status[b] = COLLAPSED
-                mismatch[b] = np.inf
+        _backward(child_ptr, child, ratio_on, sp, sq, shares, has_zip, bsh, has_shunt, vr, vi, jr, ji)
+        dv2[:] = 0.0
+        v2_lo[:] = np.inf
+        v2_hi[:] = 0.0
+        _forward(parent, ratio_on, zr, zi, absent, active, jr, ji, vr, vi, dv2, v2_lo, v2_hi)
+        for k in range(bc):
+            if not active[k]:
                 continue
-            mismatch[b] = np.sqrt(dv2[t])
-            if dv2[t] <= tol2:
-                status[b] = CONVERGED
-                continue
-            act[keep] = b
-            keep += 1
-        n_act = keep
-    for t in range(n_act):
-        status[act[t]] = NOT_CONVERGED
+            iterations[k] += 1
+            if not (v2_lo[k] > COLLAPSE_V2 and v2_hi[k] < 1.0 / COLLAPSE_V2 and dv2[k] < np.inf):
+                status[k] = COLLAPSED
+            elif dv2[k] <= tol * tol:
+                status[k] = CONVERGED
+            mismatch[k] = np.sqrt(dv2[k]) if status[k] != COLLAPSED else np.inf
+            if status[k] != RUNNING:
+                active[k] = False
+                n_active -= 1
+    for k in range(bc):
+        if status[k] == RUNNING:
+            status[k] = NOT_CONVERGED
 
 
-@njit(cache=True)
-def flows_range(parent, child_ptr, child, ratio_on, bus_phase, absent, bsh, has_shunt, b_half, p, q, shares,
-                has_zip, b0, b1, v, cur, vm, P, Q, loss_p, loss_q):
-    """At the solved voltages: line currents, sending-end flows, losses, magnitudes; NaN on
-    absent phases of ``v``, ``vm``, ``P``, ``Q``.
+@njit(cache=True, error_model="numpy")
+def flows_chunk(parent, child_ptr, child, ratio_on, inv_ratio_on, bus_phase, absent, bsh, has_shunt, b_half, sp,
+                sq, shares, has_zip, vr, vi, jr, ji, b0, v, vm, P, Q, loss_p, loss_q):
+    """At a chunk's solved voltages: line currents, sending-end flows, losses, and the public
+    arrays of its columns ``b0:b0 + bc`` (those below ``B``), NaN on absent phases of ``v``,
+    ``vm``, ``P``, ``Q``.
 
     Parameters
     ----------
+    inv_ratio_on : float64 (n_line, 3)
+        1 / ratio where the phase is present, else 0.
     bus_phase : bool (n_bus, 3)
     b_half : float64 (n_line, 3, 3)
         Half of each line's charging susceptance (the shunt at each of its ends), p.u.
+    v : complex128 (n_bus, B, 3), written
     vm : float64 (n_bus, B, 3), written
     P, Q : float64 (n_line, B, 3), written
         Power entering each line at its sending end (charging of that end included), p.u.
     loss_p, loss_q : float64 (n_line, B), written
         Power entering a line minus power leaving it at the receiving end, over its phases, p.u.
 
-    Other parameters as in :func:`solve_range`.
+    Other parameters as in :func:`solve_chunk`.
     """
-    act = np.arange(b0, b1)
-    _backward(child_ptr, child, ratio_on, act, b1 - b0, v, p, q, shares, has_zip, absent, bsh, has_shunt, cur)
-    n = v.shape[0]
-    for j in range(1, n):
-        line = j - 1
-        i = parent[j]
-        for b in range(b0, b1):
-            sp = 0.0
-            sq = 0.0
-            for f in range(3):
-                # current into the line at its sending end: through Z plus the sending-end charging
-                send = cur[line, b, f]
-                recv = 0.0j
-                if ratio_on[line, f] != 0.0:
-                    recv = cur[line, b, f] / ratio_on[line, f]
-                for g in range(3):
-                    send += 1j * b_half[line, f, g] * v[i, b, g]
-                    recv -= 1j * b_half[line, f, g] * v[j, b, g]
-                s_in = v[i, b, f] * np.conj(send)
-                s_out = v[j, b, f] * np.conj(recv)
-                P[line, b, f] = s_in.real
-                Q[line, b, f] = s_in.imag
-                sp += s_in.real - s_out.real
-                sq += s_in.imag - s_out.imag
-            loss_p[line, b] = sp
-            loss_q[line, b] = sq
+    _backward(child_ptr, child, ratio_on, sp, sq, shares, has_zip, bsh, has_shunt, vr, vi, jr, ji)
+    n = vr.shape[0]
+    bc = min(vr.shape[2], v.shape[1] - b0)
     for j in range(n):
         for f in range(3):
-            if bus_phase[j, f]:
-                for b in range(b0, b1):
-                    vm[j, b, f] = np.abs(v[j, b, f])
-            else:
-                for b in range(b0, b1):
-                    vm[j, b, f] = np.nan
+            on = bus_phase[j, f]
+            for k in range(bc):
+                b = b0 + k
+                if on:
+                    v[j, b, f] = complex(vr[j, f, k], vi[j, f, k])
+                    vm[j, b, f] = np.sqrt(vr[j, f, k] * vr[j, f, k] + vi[j, f, k] * vi[j, f, k])
+                else:
                     v[j, b, f] = complex(np.nan, np.nan)
-                    if j > 0:
-                        P[j - 1, b, f] = np.nan
-                        Q[j - 1, b, f] = np.nan
+                    vm[j, b, f] = np.nan
+        if j == 0:
+            continue
+        line = j - 1
+        i = parent[j]
+        for k in range(bc):
+            loss_p[line, b0 + k] = 0.0
+            loss_q[line, b0 + k] = 0.0
+        for f in range(3):
+            if not bus_phase[j, f]:
+                for k in range(bc):
+                    P[line, b0 + k, f] = np.nan
+                    Q[line, b0 + k, f] = np.nan
+                continue
+            for k in range(bc):
+                # current into the line at its sending end (through Z, plus that end's charging)
+                # and out of it at its receiving end
+                sr = jr[j, f, k]
+                si = ji[j, f, k]
+                rr = sr * inv_ratio_on[line, f]
+                ri = si * inv_ratio_on[line, f]
+                if has_shunt:
+                    for g in range(3):
+                        s = b_half[line, f, g]
+                        sr -= s * vi[i, g, k]
+                        si += s * vr[i, g, k]
+                        rr += s * vi[j, g, k]
+                        ri -= s * vr[j, g, k]
+                # S = V conj(I)
+                p_in = vr[i, f, k] * sr + vi[i, f, k] * si
+                q_in = vi[i, f, k] * sr - vr[i, f, k] * si
+                p_out = vr[j, f, k] * rr + vi[j, f, k] * ri
+                q_out = vi[j, f, k] * rr - vr[j, f, k] * ri
+                P[line, b0 + k, f] = p_in
+                Q[line, b0 + k, f] = q_in
+                loss_p[line, b0 + k] += p_in - p_out
+                loss_q[line, b0 + k] += q_in - q_out
 
 
-@njit(cache=True)
-def first_bad_load(bus_phase, p, q):
-    """Check net loads once: (1, bus) for a non-finite value, (2, bus) for a non-zero load on
-    a phase the bus lacks, (0, -1) when all is well. p, q (n_bus, B, 3)."""
-    for j in range(p.shape[0]):
-        for b in range(p.shape[1]):
-            for f in range(3):
-                pf, qf = p[j, b, f], q[j, b, f]
-                if not (np.isfinite(pf) and np.isfinite(qf)):
-                    return 1, j
-                if not bus_phase[j, f] and (pf != 0.0 or qf != 0.0):
-                    return 2, j
-    return 0, -1
+@njit(cache=True, error_model="numpy")
+def _chunk(c, parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt, b_half,
+           p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations, mismatch,
+           status, v, vm, P, Q, loss_p, loss_q, codes):
+    """Prepare, solve and report chunk ``c`` (columns ``c * bc`` on); its check result goes to
+    ``codes[c]``, ``codes[c + n_chunk]``."""
+    b0 = c * sp.shape[3]
+    code, bus = prepare_loads(bus_phase, p, q, b0, sp[c], sq[c])
+    codes[c], codes[c + codes.size // 2] = code, bus
+    if code != 0:
+        return
+    solve_chunk(parent, child_ptr, child, ratio_on, zr, zi, absent, bsh, has_shunt, sp[c], sq[c],
+                shares, has_zip, root_r, root_i, tol, max_iter, vr[c], vi[c], jr[c], ji[c], iterations[c],
+                mismatch[c], status[c])
+    flows_chunk(parent, child_ptr, child, ratio_on, inv_ratio_on, bus_phase, absent, bsh, has_shunt, b_half, sp[c],
+                sq[c], shares, has_zip, vr[c], vi[c], jr[c], ji[c], b0, v, vm, P, Q, loss_p, loss_q)
+
+
+@njit(cache=True, error_model="numpy")
+def solve_serial(parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt,
+                 b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations,
+                 mismatch, status, v, vm, P, Q, loss_p, loss_q, codes):
+    """The whole batch, chunk after chunk: for each chunk ``c`` of the work arrays
+    ``(n_chunk, n, 3, bc)`` and per-column arrays ``(n_chunk, bc)``, :func:`prepare_loads`,
+    :func:`solve_chunk` and :func:`flows_chunk`. ``codes`` (2 n_chunk,) int64 receives each
+    chunk's check result (code, then bus); nothing of a chunk is solved unless its code is 0."""
+    for c in range(sp.shape[0]):
+        _chunk(c, parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt,
+               b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations,
+               mismatch, status, v, vm, P, Q, loss_p, loss_q, codes)
+
+
+@njit(parallel=True, error_model="numpy")
+def solve_parallel(parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt,
+                   b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations,
+                   mismatch, status, v, vm, P, Q, loss_p, loss_q, codes):
+    """:func:`solve_serial` with one chunk per thread (bit-identical results: a column's
+    arithmetic does not depend on which thread does it)."""
+    for c in prange(sp.shape[0]):
+        _chunk(c, parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt,
+               b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations,
+               mismatch, status, v, vm, P, Q, loss_p, loss_q, codes)

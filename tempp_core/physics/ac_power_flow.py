@@ -11,6 +11,7 @@ import warnings
 import weakref
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from ..errors import InjectionError
@@ -24,52 +25,84 @@ SWING_ANGLES = np.array([0.0, -2.0 * np.pi / 3.0, 2.0 * np.pi / 3.0])
 LOAD_MODELS = {"power": (0.0, 0.0, 1.0), "current": (0.0, 1.0, 0.0), "impedance": (1.0, 0.0, 0.0)}
 
 
+#: Below this many bus-periods a call runs on one thread (measured: splitting the batch over
+#: two threads pays from about 2e5 bus-periods on; below, starting threads costs more).
+PARALLEL_MIN_WORK = 200_000
+
+
 @dataclass(frozen=True, eq=False)
 class AcPowerFlowBuffers:
-    """Bus-major arrays of :func:`ac_power_flow`, reusable across calls.
+    """Arrays of :func:`ac_power_flow`, reusable across calls.
+
+    The batch of ``B`` columns is cut into ``n_chunk`` chunks of ``bc`` columns (the last one
+    padded), one per thread; the iteration works on each chunk's own block.
 
     Attributes
     ----------
     v : complex ndarray (n_bus, B, 3)
     vm : ndarray (n_bus, B, 3)
-    current : complex ndarray (n_line, B, 3)
-        Work array: current through each line's series impedance.
     P, Q : ndarray (n_line, B, 3)
     loss_P, loss_Q : ndarray (n_line, B)
-    iterations : int64 ndarray (B,)
-    mismatch : ndarray (B,)
-    status : int8 ndarray (B,)
+    sp, sq, vr, vi : ndarray (n_chunk, n_bus, 3, bc)
+        Work: loads, real and imaginary voltages of each chunk.
+    jr, ji : ndarray (n_chunk, n_bus, 3, bc)
+        Work: currents through the lines' impedances (row j: the line feeding bus j).
+    iterations : int64 ndarray (n_chunk, bc)
+    mismatch : ndarray (n_chunk, bc)
+    status : int8 ndarray (n_chunk, bc)
         One of the status codes of :mod:`tempp_core.kernels.ac`.
+    codes : int64 ndarray (2 n_chunk,)
+        Each chunk's load check.
     """
 
     v: np.ndarray
     vm: np.ndarray
-    current: np.ndarray
     P: np.ndarray
     Q: np.ndarray
     loss_P: np.ndarray
     loss_Q: np.ndarray
+    sp: np.ndarray
+    sq: np.ndarray
+    vr: np.ndarray
+    vi: np.ndarray
+    jr: np.ndarray
+    ji: np.ndarray
     iterations: np.ndarray
     mismatch: np.ndarray
     status: np.ndarray
+    codes: np.ndarray
 
     @classmethod
-    def allocate(cls, feeder: Feeder, batch_size: int) -> "AcPowerFlowBuffers":
+    def allocate(cls, feeder: Feeder, batch_size: int, n_chunk: int | None = None) -> "AcPowerFlowBuffers":
         """Buffers for ``batch_size`` columns, every page touched now (as
-        :meth:`tempp_core.PowerFlowBuffers.allocate`)."""
+        :meth:`tempp_core.PowerFlowBuffers.allocate`).
+
+        ``n_chunk``: how many threads share the batch; by default all of Numba's threads when
+        the work is at least :data:`PARALLEL_MIN_WORK` bus-periods, else one.
+        """
+        if n_chunk is None:
+            big = feeder.n_bus * batch_size >= PARALLEL_MIN_WORK
+            n_chunk = numba.get_num_threads() if big else 1
+        n_chunk = max(1, min(int(n_chunk), batch_size))
+        bc = -(-batch_size // n_chunk)
         nb, nl = feeder.n_bus, feeder.n_line
+        work = lambda n: np.full((n_chunk, n, 3, bc), 0.0)  # noqa: E731
         return cls(
             v=np.full((nb, batch_size, 3), 0.0j), vm=np.full((nb, batch_size, 3), 0.0),
-            current=np.full((nl, batch_size, 3), 0.0j),
             P=np.full((nl, batch_size, 3), 0.0), Q=np.full((nl, batch_size, 3), 0.0),
             loss_P=np.full((nl, batch_size), 0.0), loss_Q=np.full((nl, batch_size), 0.0),
-            iterations=np.zeros(batch_size, dtype=np.int64), mismatch=np.zeros(batch_size),
-            status=np.zeros(batch_size, dtype=np.int8),
+            sp=work(nb), sq=work(nb), vr=work(nb), vi=work(nb), jr=work(nb), ji=work(nb),
+            iterations=np.zeros((n_chunk, bc), dtype=np.int64), mismatch=np.zeros((n_chunk, bc)),
+            status=np.zeros((n_chunk, bc), dtype=np.int8), codes=np.zeros(2 * n_chunk, dtype=np.int64),
         )
 
     @property
     def batch_size(self) -> int:
         return self.v.shape[1]
+
+    @property
+    def n_chunk(self) -> int:
+        return self.sp.shape[0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,12 +208,6 @@ def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None
         raise ValueError(f"max_iter must be at least 1, got {max_iter!r}")
     p_bm, batch = as_bus_major(p, feeder.n_bus, "p")
     q_bm, _ = as_bus_major(q, feeder.n_bus, "q", batch)
-    code, bus = ac.first_bad_load(feeder.bus_phases, p_bm, q_bm)
-    if code == 1:
-        raise InjectionError(f"bus '{feeder.bus_names[bus]}' has a non-finite load")
-    if code == 2:
-        raise InjectionError(f"bus '{feeder.bus_names[bus]}' has a non-zero load on a phase it lacks "
-                             f"(it has only '{feeder.phase_string(bus)}')")
     shares, has_zip = _load_shares(load_model, feeder)
     nb = p_bm.shape[1]
     if out is None:
@@ -188,36 +215,52 @@ def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None
     elif out.batch_size != nb or out.v.shape[0] != feeder.n_bus:
         raise InjectionError(f"buffers hold {out.v.shape[:2]} (bus, batch); this call needs ({feeder.n_bus}, {nb})")
     t = _tree_arrays(feeder)
-    v_root = np.ascontiguousarray(np.broadcast_to(feeder.v_swing_pu * np.exp(1j * SWING_ANGLES), (nb, 3)))
-    ac.solve_range(feeder.parent, feeder.child_ptr, feeder.child, t.ratio_on, t.z, t.absent, t.bsh, t.has_shunt,
-                   p_bm, q_bm, shares, has_zip, v_root, float(tol), int(max_iter), 0, nb,
-                   out.v, out.current, out.iterations, out.mismatch, out.status)
-    ac.flows_range(feeder.parent, feeder.child_ptr, feeder.child, t.ratio_on, feeder.bus_phases, t.absent, t.bsh,
-                   t.has_shunt, t.b_half, p_bm, q_bm, shares, has_zip, 0, nb,
-                   out.v, out.current, out.vm, out.P, out.Q, out.loss_P, out.loss_Q)
-    converged = out.status == ac.CONVERGED
+    root = feeder.v_swing_pu * np.exp(1j * SWING_ANGLES)
+    kernel = ac.solve_parallel if out.n_chunk > 1 else ac.solve_serial
+    kernel(feeder.parent, feeder.child_ptr, feeder.child, t.ratio_on, t.inv_ratio_on, t.zr, t.zi, feeder.bus_phases,
+           t.absent, t.bsh, t.has_shunt, t.b_half, p_bm, q_bm, shares, has_zip, root.real.copy(), root.imag.copy(),
+           float(tol), int(max_iter), out.sp, out.sq, out.vr, out.vi, out.jr, out.ji, out.iterations, out.mismatch,
+           out.status, out.v, out.vm, out.P, out.Q, out.loss_P, out.loss_Q, out.codes)
+    _raise_bad_loads(feeder, out.codes)
+    status = out.status.reshape(-1)[:nb]
+    iterations = out.iterations.reshape(-1)[:nb]
+    mismatch = out.mismatch.reshape(-1)[:nb]
+    converged = status == ac.CONVERGED
     if not converged.all():
-        _warn_unconverged(out, batch)
-    shape = lambda a: a.reshape(batch)  # noqa: E731  (batch-shaped views of (B,) arrays)
+        _warn_unconverged(status, iterations, mismatch, batch)
     return AcPowerFlowResult(
         v=to_public(out.v, batch), vm=to_public(out.vm, batch),
         P=to_public(out.P, batch), Q=to_public(out.Q, batch),
         loss_P=out.loss_P.T.reshape(batch + (feeder.n_line,)), loss_Q=out.loss_Q.T.reshape(batch + (feeder.n_line,)),
-        converged=converged.reshape(batch), iterations=shape(out.iterations), mismatch=shape(out.mismatch),
+        converged=converged.reshape(batch), iterations=iterations.reshape(batch), mismatch=mismatch.reshape(batch),
         feeder=feeder,
     )
 
 
-def _warn_unconverged(out: AcPowerFlowBuffers, batch: tuple[int, ...]) -> None:
-    bad = np.flatnonzero(out.status != ac.CONVERGED)
-    collapsed = int((out.status[bad] == ac.COLLAPSED).sum())
-    worst = bad[np.argmax(out.mismatch[bad])]
+def _raise_bad_loads(feeder: Feeder, codes: np.ndarray) -> None:
+    n = codes.size // 2
+    bad = np.flatnonzero(codes[:n])
+    if not bad.size:
+        return
+    c = bad[np.argmin(codes[n:][bad])]  # the first bus any chunk found
+    code, bus = codes[c], codes[n + c]
+    if code == 1:
+        raise InjectionError(f"bus '{feeder.bus_names[bus]}' has a non-finite load")
+    raise InjectionError(f"bus '{feeder.bus_names[bus]}' has a non-zero load on a phase it lacks "
+                         f"(it has only '{feeder.phase_string(bus)}')")
+
+
+def _warn_unconverged(status: np.ndarray, iterations: np.ndarray, mismatch: np.ndarray,
+                      batch: tuple[int, ...]) -> None:
+    bad = np.flatnonzero(status != ac.CONVERGED)
+    collapsed = int((status[bad] == ac.COLLAPSED).sum())
+    worst = bad[np.argmax(mismatch[bad])]
     where = np.unravel_index(worst, batch) if batch else ()
     warnings.warn(
-        f"ac_power_flow: {bad.size} of {out.status.size} batch elements did not converge "
+        f"ac_power_flow: {bad.size} of {status.size} batch elements did not converge "
         f"({collapsed} collapsed: a voltage went to zero, blew up or became non-finite); worst: element "
-        f"{tuple(int(k) for k in where)} with mismatch {out.mismatch[worst]:.3g} p.u. after "
-        f"{out.iterations[worst]} sweeps. See result.converged.",
+        f"{tuple(int(k) for k in where)} with mismatch {mismatch[worst]:.3g} p.u. after "
+        f"{iterations[worst]} sweeps. See result.converged.",
         RuntimeWarning, stacklevel=3,
     )
 
@@ -250,7 +293,9 @@ class _TreeArrays:
     """Per-feeder arrays of the AC kernels, derived once (the feeder is immutable)."""
 
     ratio_on: np.ndarray
-    z: np.ndarray
+    inv_ratio_on: np.ndarray
+    zr: np.ndarray
+    zi: np.ndarray
     absent: np.ndarray
     bsh: np.ndarray
     b_half: np.ndarray
@@ -271,9 +316,10 @@ def _tree_arrays(feeder: Feeder) -> _TreeArrays:
     np.add.at(bsh, feeder.parent[1:], b_half)
     idx = np.arange(3)
     bsh[:, idx, idx] += feeder.cap_q_pu
+    on = feeder.bus_phases[1:]
     arrays = _TreeArrays(
-        ratio_on=np.where(feeder.bus_phases[1:], feeder.ratio, 0.0),
-        z=np.ascontiguousarray(feeder.r_pu + 1j * feeder.x_pu),
+        ratio_on=np.where(on, feeder.ratio, 0.0), inv_ratio_on=np.where(on, 1.0 / feeder.ratio, 0.0),
+        zr=np.ascontiguousarray(feeder.r_pu), zi=np.ascontiguousarray(feeder.x_pu),
         absent=(~feeder.bus_phases).astype(np.float64),
         bsh=bsh, b_half=np.ascontiguousarray(b_half), has_shunt=bool(bsh.any()),
     )
