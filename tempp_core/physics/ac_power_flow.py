@@ -11,23 +11,17 @@ import warnings
 import weakref
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from ..errors import InjectionError
 from ..feeder import Feeder
 from ..kernels import ac
-from .batch import as_bus_major, to_public
+from .batch import as_bus_major, n_chunks, to_public
 
 #: Balanced phase angles of the swing bus (a, b, c), radians.
 SWING_ANGLES = np.array([0.0, -2.0 * np.pi / 3.0, 2.0 * np.pi / 3.0])
 #: Named load models: shares (constant impedance, constant current, constant power).
 LOAD_MODELS = {"power": (0.0, 0.0, 1.0), "current": (0.0, 1.0, 0.0), "impedance": (1.0, 0.0, 0.0)}
-
-
-#: Below this many bus-periods a call runs on one thread (measured: splitting the batch over
-#: two threads pays from about 2e5 bus-periods on; below, starting threads costs more).
-PARALLEL_MIN_WORK = 200_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,13 +71,10 @@ class AcPowerFlowBuffers:
         """Buffers for ``batch_size`` columns, every page touched now (as
         :meth:`tempp_core.PowerFlowBuffers.allocate`).
 
-        ``n_chunk``: how many threads share the batch; by default all of Numba's threads when
-        the work is at least :data:`PARALLEL_MIN_WORK` bus-periods, else one.
+        ``n_chunk``: how many threads share the batch (default:
+        :func:`tempp_core.physics.batch.n_chunks`).
         """
-        if n_chunk is None:
-            big = feeder.n_bus * batch_size >= PARALLEL_MIN_WORK
-            n_chunk = numba.get_num_threads() if big else 1
-        n_chunk = max(1, min(int(n_chunk), batch_size))
+        n_chunk = n_chunks(feeder.n_bus, batch_size) if n_chunk is None else max(1, min(int(n_chunk), batch_size))
         bc = -(-batch_size // n_chunk)
         nb, nl = feeder.n_bus, feeder.n_line
         work = lambda n: np.full((n_chunk, n, 3, bc), 0.0)  # noqa: E731
