@@ -6,9 +6,10 @@ import numpy as np
 
 from ..errors import InjectionError
 
-#: Below this many bus-periods a sweep runs on one thread: starting threads costs more than
-#: sharing such a batch saves (measured on the 2-core machine, docs/benchmarks.md).
-PARALLEL_MIN_WORK = 200_000
+#: Below this many bus-periods a sweep runs on one thread. On the 2-core machine two threads
+#: gained 5-10 % from 100k buses x 24 periods on and lost below (docs/benchmarks.md): the AC
+#: sweeps are bound by memory bandwidth, which one thread nearly fills.
+PARALLEL_MIN_WORK = 1_000_000
 
 
 def n_chunks(n: int, batch_size: int) -> int:
