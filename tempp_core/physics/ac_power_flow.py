@@ -199,13 +199,14 @@ def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None
         raise ValueError(f"max_iter must be at least 1, got {max_iter!r}")
     p_bm, batch = as_bus_major(p, feeder.n_bus, "p")
     q_bm, _ = as_bus_major(q, feeder.n_bus, "q", batch)
-    shares, has_zip = _load_shares(load_model, feeder)
+    t = _tree_arrays(feeder)
+    constant_power = load_model is None or (isinstance(load_model, str) and load_model == "power")
+    shares, has_zip = (t.constant_power, False) if constant_power else _load_shares(load_model, feeder)
     nb = p_bm.shape[1]
     if out is None:
         out = AcPowerFlowBuffers.allocate(feeder, nb)
     elif out.batch_size != nb or out.v.shape[0] != feeder.n_bus:
         raise InjectionError(f"buffers hold {out.v.shape[:2]} (bus, batch); this call needs ({feeder.n_bus}, {nb})")
-    t = _tree_arrays(feeder)
     root = feeder.v_swing_pu * np.exp(1j * SWING_ANGLES)
     kernel = ac.solve_parallel if out.n_chunk > 1 else ac.solve_serial
     kernel(feeder.parent, feeder.child_ptr, feeder.child, t.ratio_on, t.inv_ratio_on, t.zr, t.zi, feeder.bus_phases,
@@ -258,8 +259,6 @@ def _warn_unconverged(status: np.ndarray, iterations: np.ndarray, mismatch: np.n
 
 def _load_shares(load_model, feeder: Feeder) -> tuple[np.ndarray, bool]:
     """Shares (z_P, i_P, z_Q, i_Q) per bus and phase (n_bus, 3, 4), and whether any is non-zero."""
-    if load_model is None:
-        load_model = "power"
     if isinstance(load_model, str):
         if load_model not in LOAD_MODELS:
             raise InjectionError(f"load_model {load_model!r} is not one of {sorted(LOAD_MODELS)} or an array of shares")
@@ -291,6 +290,7 @@ class _TreeArrays:
     bsh: np.ndarray
     b_half: np.ndarray
     has_shunt: bool
+    constant_power: np.ndarray  # the load shares of constant power: zeros (n_bus, 3, 4)
 
 
 _TREE_CACHE: "weakref.WeakKeyDictionary[Feeder, _TreeArrays]" = weakref.WeakKeyDictionary()
@@ -313,6 +313,7 @@ def _tree_arrays(feeder: Feeder) -> _TreeArrays:
         zr=np.ascontiguousarray(feeder.r_pu), zi=np.ascontiguousarray(feeder.x_pu),
         absent=(~feeder.bus_phases).astype(np.float64),
         bsh=bsh, b_half=np.ascontiguousarray(b_half), has_shunt=bool(bsh.any()),
+        constant_power=np.zeros((feeder.n_bus, 3, 4)),
     )
     _TREE_CACHE[feeder] = arrays
     return arrays
