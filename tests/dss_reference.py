@@ -196,7 +196,8 @@ def shipped_data(feeder):
         on = sum(states) / len(states)
         dss.Circuit.SetActiveBus(bus)
         kv_rated = dss.Capacitors.kV() / (np.sqrt(3.0) if nph > 1 else 1.0)
-        caps[where[bus], nodes] += dss.Capacitors.kvar() * on / nph * (dss.Bus.kVBase() / kv_rated) ** 2 / feeder.s_base_kva
+        rating = dss.Capacitors.kvar() * on / nph / feeder.s_base_kva
+        caps[where[bus], nodes] += rating * (dss.Bus.kVBase() / kv_rated) ** 2
     # parts[j, f, pq, zip]
     parts = np.zeros((nb, 3, 2, 3))
     unit = np.exp(-2j * np.pi / 3 * np.arange(3))

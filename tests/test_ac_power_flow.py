@@ -217,3 +217,24 @@ def test_threads_give_bit_identical_results():
     two = tc.ac_power_flow(feeder, scale * p, scale * q, out=tc.AcPowerFlowBuffers.allocate(feeder, 7, n_chunk=2))
     for name in ("v", "vm", "P", "Q", "loss_P", "loss_Q", "iterations", "mismatch", "converged"):
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name), err_msg=name)
+
+
+def test_start_from_the_previous_solution():
+    """Loads moved by 1 %: the same solution in fewer sweeps; an element that had not
+    converged starts flat again."""
+    feeder, p, q = tc.io.read_csv_case(tc.cases.data_path("ieee123"))
+    scale = np.linspace(0.6, 1.2, 5)[:, None, None]
+    buf = tc.AcPowerFlowBuffers.allocate(feeder, 5)
+    first = tc.ac_power_flow(feeder, scale * p, scale * q, out=buf)
+    first_iterations, first_v = first.iterations.copy(), first.v.copy()  # the result views buf
+    flat = tc.ac_power_flow(feeder, 1.01 * scale * p, 1.01 * scale * q)
+    warm = tc.ac_power_flow(feeder, 1.01 * scale * p, 1.01 * scale * q, out=buf, start="previous")
+    assert warm.converged.all() and (warm.iterations < first_iterations).all()
+    np.testing.assert_allclose(warm.v, flat.v, rtol=0, atol=1e-9)
+    with pytest.warns(RuntimeWarning):
+        tc.ac_power_flow(feeder, scale * p, scale * q, out=buf, max_iter=2)
+    again = tc.ac_power_flow(feeder, scale * p, scale * q, out=buf, start="previous")
+    np.testing.assert_array_equal(again.iterations, first_iterations)
+    np.testing.assert_array_equal(again.v, first_v)
+    with pytest.raises(ValueError, match="start"):
+        tc.ac_power_flow(feeder, p, q, start="previous")

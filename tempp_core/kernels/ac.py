@@ -21,8 +21,9 @@ ascending forward sweep as soon as a bus's voltage is known, and the drops ``Z J
 ascending pass of their own. Measured at 100k buses x 24 periods, one thread: 1.7 s for complex
 ``(n, B, 3)`` arrays swept bus by bus, 0.56 s with this layout and the loads in a pass of their
 own; the loads moved into the forward sweep then took it from 1.14 to 0.82 s (back to back, on
-a machine busy with other jobs). A parallel call gives each thread its own chunk, a separate block of memory (no cache line is
-written by two threads), and each thread sweeps the whole tree for its columns.
+a machine busy with other jobs). A parallel call gives each thread its own chunk, a separate
+block of memory (no cache line is written by two threads), and each thread sweeps the whole
+tree for its columns.
 
 Absent phases: ``ratio_on`` is zero where the receiving bus lacks the phase, so voltages and
 currents stay exactly zero there.
@@ -196,27 +197,31 @@ def _forward(parent, ratio_on, zr, zi, absent, sp, sq, shares, has_zip, active, 
 
 
 @njit(cache=True, error_model="numpy")
-def _flat_start(parent, ratio_on, root_r, root_i, vr, vi):
-    """Swing voltages carried down the tree through the ratios (no drop)."""
+def _flat_start(parent, ratio_on, root_r, root_i, cold, vr, vi):
+    """Swing voltages carried down the tree through the ratios (no drop), in the columns
+    where ``cold`` is true (the others keep the voltages they hold)."""
     bc = vr.shape[2]
     for f in range(3):
         for k in range(bc):
-            vr[0, f, k] = root_r[f]
-            vi[0, f, k] = root_i[f]
+            if cold[k]:
+                vr[0, f, k] = root_r[f]
+                vi[0, f, k] = root_i[f]
     for j in range(1, vr.shape[0]):
         i = parent[j]
         for f in range(3):
             a = ratio_on[j - 1, f]
             for k in range(bc):
-                vr[j, f, k] = a * vr[i, f, k]
-                vi[j, f, k] = a * vi[i, f, k]
+                if cold[k]:
+                    vr[j, f, k] = a * vr[i, f, k]
+                    vi[j, f, k] = a * vi[i, f, k]
 
 
 @njit(cache=True, error_model="numpy")
 def solve_chunk(parent, child_ptr, child, ratio_on, zr, zi, absent, bsh, has_shunt, sp, sq, shares, has_zip,
-                root_r, root_i, tol, max_iter, vr, vi, jr, ji, iterations, mismatch, status):
+                root_r, root_i, tol, max_iter, warm, vr, vi, jr, ji, iterations, mismatch, status):
     """Iterate the sweeps for one chunk of columns until each converges, collapses or reaches
-    ``max_iter``; a column stops being updated as soon as it is done.
+    ``max_iter``; a column stops being updated as soon as it is done. A column starts from the
+    voltages it holds if ``warm`` and its ``status`` says it converged, else from a flat start.
 
     Parameters
     ----------
@@ -245,6 +250,8 @@ def solve_chunk(parent, child_ptr, child, ratio_on, zr, zi, absent, bsh, has_shu
         A column converges when its largest voltage update ``max |F(V) - V|`` over
         bus-phases is at most ``tol`` (p.u.).
     max_iter : int
+    warm : bool
+        Start converged columns from the voltages in ``vr``, ``vi`` (a previous solution).
     vr, vi : float64 (n_bus, 3, bc), written
         Voltages, p.u. (zero on absent phases).
     jr, ji : float64 (n_bus, 3, bc), work
@@ -253,11 +260,14 @@ def solve_chunk(parent, child_ptr, child, ratio_on, zr, zi, absent, bsh, has_shu
         Sweeps applied to each column.
     mismatch : float64 (bc,), written
         Last ``max |F(V) - V|`` of each column (inf where it collapsed).
-    status : int8 (bc,), written
+    status : int8 (bc,), read when ``warm``, written
         CONVERGED, NOT_CONVERGED or COLLAPSED.
     """
     bc = vr.shape[2]
-    _flat_start(parent, ratio_on, root_r, root_i, vr, vi)
+    cold = np.empty(bc, dtype=np.bool_)
+    for k in range(bc):
+        cold[k] = not (warm and status[k] == CONVERGED)
+    _flat_start(parent, ratio_on, root_r, root_i, cold, vr, vi)
     _load_currents(sp, sq, shares, has_zip, vr, vi, jr, ji)
     active = np.ones(bc, dtype=np.bool_)
     dv2 = np.empty(bc)
@@ -371,7 +381,7 @@ def flows_chunk(parent, child_ptr, child, ratio_on, inv_ratio_on, bus_phase, abs
 
 @njit(cache=True, error_model="numpy")
 def _chunk(c, parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt, b_half,
-           p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations, mismatch,
+           p, q, shares, has_zip, root_r, root_i, tol, max_iter, warm, sp, sq, vr, vi, jr, ji, iterations, mismatch,
            status, v, vm, P, Q, loss_p, loss_q, codes):
     """Prepare, solve and report chunk ``c`` (columns ``c * bc`` on); its check result goes to
     ``codes[c]``, ``codes[c + n_chunk]``."""
@@ -381,7 +391,7 @@ def _chunk(c, parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phas
     if code != 0:
         return
     solve_chunk(parent, child_ptr, child, ratio_on, zr, zi, absent, bsh, has_shunt, sp[c], sq[c],
-                shares, has_zip, root_r, root_i, tol, max_iter, vr[c], vi[c], jr[c], ji[c], iterations[c],
+                shares, has_zip, root_r, root_i, tol, max_iter, warm, vr[c], vi[c], jr[c], ji[c], iterations[c],
                 mismatch[c], status[c])
     flows_chunk(parent, child_ptr, child, ratio_on, inv_ratio_on, bus_phase, absent, bsh, has_shunt, b_half, sp[c],
                 sq[c], shares, has_zip, vr[c], vi[c], jr[c], ji[c], b0, v, vm, P, Q, loss_p, loss_q)
@@ -389,7 +399,7 @@ def _chunk(c, parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phas
 
 @njit(cache=True, error_model="numpy")
 def solve_serial(parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt,
-                 b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations,
+                 b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, warm, sp, sq, vr, vi, jr, ji, iterations,
                  mismatch, status, v, vm, P, Q, loss_p, loss_q, codes):
     """The whole batch, chunk after chunk: for each chunk ``c`` of the work arrays
     ``(n_chunk, n, 3, bc)`` and per-column arrays ``(n_chunk, bc)``, :func:`prepare_loads`,
@@ -397,17 +407,17 @@ def solve_serial(parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_p
     chunk's check result (code, then bus); nothing of a chunk is solved unless its code is 0."""
     for c in range(sp.shape[0]):
         _chunk(c, parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt,
-               b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations,
+               b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, warm, sp, sq, vr, vi, jr, ji, iterations,
                mismatch, status, v, vm, P, Q, loss_p, loss_q, codes)
 
 
 @njit(parallel=True, error_model="numpy")
 def solve_parallel(parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt,
-                   b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations,
-                   mismatch, status, v, vm, P, Q, loss_p, loss_q, codes):
+                   b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, warm, sp, sq, vr, vi, jr, ji,
+                   iterations, mismatch, status, v, vm, P, Q, loss_p, loss_q, codes):
     """:func:`solve_serial` with one chunk per thread (bit-identical results: a column's
     arithmetic does not depend on which thread does it)."""
     for c in prange(sp.shape[0]):
         _chunk(c, parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt,
-               b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, sp, sq, vr, vi, jr, ji, iterations,
+               b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, warm, sp, sq, vr, vi, jr, ji, iterations,
                mismatch, status, v, vm, P, Q, loss_p, loss_q, codes)

@@ -135,7 +135,7 @@ class AcPowerFlowResult:
 
 
 def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None, tol: float = 1e-10,
-                  max_iter: int = 100, load_model=None) -> AcPowerFlowResult:
+                  max_iter: int = 100, load_model=None, start: str = "flat") -> AcPowerFlowResult:
     """Solve the unbalanced three-phase AC power flow for a batch of net loads.
 
     The line model: each line's series impedance ``r_pu + j x_pu`` (3x3, mutual terms
@@ -169,6 +169,11 @@ def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None
         and Q, ``(2, 3)`` gives P and Q their own (e.g. OpenDSS model 4, ``[[0, 1, 0], [1, 0,
         0]]``), ``(n_bus, 3, 1, 3)`` sets each bus and phase. The model applies to the net
         load of a bus-phase as a whole.
+    start : {"flat", "previous"}
+        ``"flat"``: every element starts from the swing voltages carried through the ratios.
+        ``"previous"``: elements that converged in the last call with the same ``out`` (on the
+        same feeder) start from that solution, which saves sweeps when the loads moved
+        little (a market loop re-checking nearby transactions); the others start flat.
 
     Returns
     -------
@@ -183,7 +188,8 @@ def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None
         Wrong shape, non-finite value, a load on a phase a bus lacks, a bad load model, or
         buffers of the wrong size.
     ValueError
-        ``tol`` not positive or ``max_iter`` below 1.
+        ``tol`` not positive, ``max_iter`` below 1, or an unknown ``start`` (or
+        ``"previous"`` without ``out``).
 
     Examples
     --------
@@ -197,6 +203,9 @@ def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None
         raise ValueError(f"tol must be positive and finite, got {tol!r}")
     if int(max_iter) < 1:
         raise ValueError(f"max_iter must be at least 1, got {max_iter!r}")
+    if start not in ("flat", "previous") or (start == "previous" and out is None):
+        raise ValueError(f"start must be 'flat' or 'previous' (with the buffers of the previous call as out), "
+                         f"got {start!r}")
     p_bm, batch = as_bus_major(p, feeder.n_bus, "p")
     q_bm, _ = as_bus_major(q, feeder.n_bus, "q", batch)
     t = _tree_arrays(feeder)
@@ -211,8 +220,8 @@ def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None
     kernel = ac.solve_parallel if out.n_chunk > 1 else ac.solve_serial
     kernel(feeder.parent, feeder.child_ptr, feeder.child, t.ratio_on, t.inv_ratio_on, t.zr, t.zi, feeder.bus_phases,
            t.absent, t.bsh, t.has_shunt, t.b_half, p_bm, q_bm, shares, has_zip, root.real.copy(), root.imag.copy(),
-           float(tol), int(max_iter), out.sp, out.sq, out.vr, out.vi, out.jr, out.ji, out.iterations, out.mismatch,
-           out.status, out.v, out.vm, out.P, out.Q, out.loss_P, out.loss_Q, out.codes)
+           float(tol), int(max_iter), start == "previous", out.sp, out.sq, out.vr, out.vi, out.jr, out.ji,
+           out.iterations, out.mismatch, out.status, out.v, out.vm, out.P, out.Q, out.loss_P, out.loss_Q, out.codes)
     _raise_bad_loads(feeder, out.codes)
     status = out.status.reshape(-1)[:nb]
     iterations = out.iterations.reshape(-1)[:nb]
