@@ -411,7 +411,7 @@ def solve_serial(parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_p
                mismatch, status, v, vm, P, Q, loss_p, loss_q, codes)
 
 
-@njit(parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, error_model="numpy")
 def solve_parallel(parent, child_ptr, child, ratio_on, inv_ratio_on, zr, zi, bus_phase, absent, bsh, has_shunt,
                    b_half, p, q, shares, has_zip, root_r, root_i, tol, max_iter, warm, sp, sq, vr, vi, jr, ji,
                    iterations, mismatch, status, v, vm, P, Q, loss_p, loss_q, codes):
