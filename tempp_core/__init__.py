@@ -2,7 +2,8 @@
 Benders cuts over LinDist3Flow.
 
 Two wings over a shared floor (units, errors, messages, options, lp): the network side
-(:mod:`tempp_core.network`: :class:`Feeder`, :func:`power_flow`, :func:`sensitivity`, TEMO)
+(:mod:`tempp_core.network`: :class:`Feeder`, :func:`power_flow`, :func:`ac_power_flow`,
+:func:`sensitivity`, TEMO)
 and the market side (:mod:`tempp_core.market`), which never imports the network. A
 :class:`Case` joins them; :func:`clear` clears it (:mod:`tempp_core.clearing`). Cases:
 :mod:`tempp_core.cases`; files: :mod:`tempp_core.io`; studies: :mod:`tempp_core.studies`.
@@ -20,6 +21,7 @@ from .case import Case
 from .clearing.clear import clear
 from .clearing.status import ClearingStatus
 from .network.feeder import Feeder
+from .network.physics.ac_power_flow import AcPowerFlowBuffers, AcPowerFlowResult, ac_power_flow
 from .network.physics.paper import PaperSensitivity, distribution_coefficients
 from .network.physics.power_flow import PowerFlowBuffers, PowerFlowResult, power_flow
 from .network.physics.sensitivity import AdjointBuffers, Sensitivity, sensitivity
@@ -34,7 +36,8 @@ study = studies
 __version__ = "0.2.0"
 
 __all__ = [
-    "Feeder", "power_flow", "PowerFlowResult", "PowerFlowBuffers", "sensitivity", "Sensitivity",
+    "Feeder", "power_flow", "PowerFlowResult", "PowerFlowBuffers", "ac_power_flow", "AcPowerFlowResult",
+    "AcPowerFlowBuffers", "sensitivity", "Sensitivity",
     "AdjointBuffers", "PaperSensitivity", "distribution_coefficients", "Placement", "Case", "clear",
     "ClearingOptions", "ClearingStatus", "cases", "io", "studies", "study", "batch", "scenarios",
 ]

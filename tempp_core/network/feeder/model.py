@@ -40,7 +40,10 @@ class Feeder:
     line_names : tuple of str, (n_line,)
     line_phases : bool ndarray (n_line, 3)
     r_pu, x_pu : ndarray (n_line, 3, 3)
-        Series resistance and reactance, p.u. (zero on absent phases).
+        Series resistance and reactance, p.u. (zero on absent phases). Where a line has a
+        ratio, its impedance sits on the sending side of the ideal ratio (p.u. of the sending
+        bus's base): ``V_to = ratio * (V_from - Z I)``, as OpenDSS models a transformer whose
+        sending winding is at its rated voltage and tap 1.
     ratio : ndarray (n_line, 3)
         Fixed voltage ratio per phase (1 for lines; regulator/transformer taps otherwise):
         ``v_to = ratio**2 * v_from + drop``.
@@ -187,7 +190,8 @@ class Feeder:
         bus_names : sequence of str, (n_bus,)
         line_from, line_to : sequence of str, (n_line,)
             Bus names at the ends of each line. A line given against the flow from the
-            swing bus is turned around (its ratio inverted).
+            swing bus is turned around: its ratio inverted and its impedance moved to the new
+            sending side (``Z -> D Z D``, ``D = diag(ratio)``).
         r_pu, x_pu : array (n_line, 3, 3)
             Series impedance, p.u.; symmetric; entries on absent phases are ignored.
         swing : str

@@ -160,7 +160,14 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
             f"'{ordered_lines[k]}', carries only '{phase_string(lph[k])}'"
         )
     ratio_o = ratio_arr[lo]
-    ratio_o[tree.line_reversed] = 1.0 / ratio_o[tree.line_reversed]
+    rev = tree.line_reversed
+    # The impedance sits on the sending side of the ratio: turning a line around moves it to
+    # the other side, Z -> D Z D with D = diag(ratio), and inverts the ratio.
+    refer = ratio_o[rev][:, :, None] * ratio_o[rev][:, None, :]
+    r, x = r[lo], x[lo]
+    r[rev] *= refer
+    x[rev] *= refer
+    ratio_o[rev] = 1.0 / ratio_o[rev]
     mask = (lph[:, :, None] & lph[:, None, :])
     caps = caps[order]
     lacks_cap = np.flatnonzero(((caps != 0) & ~bph).any(axis=1))
@@ -177,8 +184,8 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
         v_swing_pu=vswing,
         line_names=ordered_lines,
         line_phases=lph,
-        r_pu=np.where(mask, r[lo], 0.0),
-        x_pu=np.where(mask, x[lo], 0.0),
+        r_pu=np.where(mask, r, 0.0),
+        x_pu=np.where(mask, x, 0.0),
         ratio=np.where(lph, ratio_o, 1.0),
         p_max_pu=pmax[lo],
         q_max_pu=qmax[lo],

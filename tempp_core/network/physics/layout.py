@@ -1,9 +1,24 @@
 """Conversion between the public layout ``(..., n, 3)`` and the kernels' bus-major layout."""
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from ...errors import InjectionError
+
+#: Below this many bus-periods a sweep runs on one thread. On the 2-core machine two threads
+#: gained 5-10 % from 100k buses x 24 periods on and lost below (docs/benchmarks.md): the AC
+#: sweeps are bound by memory bandwidth, which one thread nearly fills.
+PARALLEL_MIN_WORK = 1_000_000
+
+
+def n_chunks(n: int, batch_size: int) -> int:
+    """How many threads share a batch of ``batch_size`` columns over ``n`` buses: all of
+    Numba's threads (at most one per column) when the work is at least
+    :data:`PARALLEL_MIN_WORK` bus-periods, else one."""
+    if n * batch_size < PARALLEL_MIN_WORK:
+        return 1
+    return max(1, min(numba.get_num_threads(), batch_size))
 
 
 def as_bus_major(values, n: int, what: str, batch: tuple[int, ...] | None = None) -> tuple[np.ndarray, tuple[int, ...]]:
