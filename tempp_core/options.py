@@ -51,6 +51,19 @@ class NetworkModel(str, enum.Enum):
     AC = "ac"
 
 
+class AcCheck(str, enum.Enum):
+    """Whether a clearing's result carries the AC state at its final transactions: ``auto``
+    (feeders up to :data:`AC_CHECK_MAX_BUSES` buses), ``on`` or ``off``."""
+
+    AUTO = "auto"
+    ON = "on"
+    OFF = "off"
+
+
+#: Largest feeder whose clearings are checked in AC by default (``ac_check="auto"``).
+AC_CHECK_MAX_BUSES = 100_000
+
+
 class Method(str, enum.Enum):
     """Privacy-preserving Benders, or the centralized reference with full knowledge."""
 
@@ -83,6 +96,8 @@ class ClearingOptions:
         ``'closed'`` (default) or ``'lp'``.
     network : NetworkModel
         ``'lindist'`` (default) or ``'ac'``.
+    ac_check : AcCheck
+        ``'auto'`` (default), ``'on'`` or ``'off'``: the AC state at the final transactions.
     tol : float
         Largest accepted total violation Phi*, p.u. (>= 0).
     max_iter : int
@@ -99,12 +114,13 @@ class ClearingOptions:
     loads: LoadMode = LoadMode.JOINT
     slack: SlackMethod = SlackMethod.CLOSED
     network: NetworkModel = NetworkModel.LINDIST
+    ac_check: AcCheck = AcCheck.AUTO
     tol: float = 1e-9
     max_iter: int = 200
 
     def __post_init__(self) -> None:
         for name, cls in (("sensitivity", Sensitivity), ("cuts", CutMode), ("loads", LoadMode),
-                          ("slack", SlackMethod), ("network", NetworkModel)):
+                          ("slack", SlackMethod), ("network", NetworkModel), ("ac_check", AcCheck)):
             object.__setattr__(self, name, parse_choice(cls, name, getattr(self, name)))
         tol = self.tol
         if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0.0 <= float(tol) < float("inf")):

@@ -20,7 +20,7 @@ from ..errors import MarketInfeasibleError, NetworkUnsecurableError
 from ..market.master import MasterProblem, MasterSolution
 from ..messages import FeasibilityCut, TemoReply, Transactions
 from ..network.temo import Temo
-from ..options import ClearingOptions, Sensitivity
+from ..options import ClearingOptions, NetworkModel, Sensitivity
 from .status import ClearingStatus
 
 
@@ -94,7 +94,8 @@ class BendersRun:
         try:
             self.solution = self.master.solve()
         except NetworkUnsecurableError:
-            if self.options.sensitivity is Sensitivity.EXACT or self.solution is None:
+            exact = self.options.sensitivity is Sensitivity.EXACT and self.options.network is NetworkModel.LINDIST
+            if exact or self.solution is None:  # only exact LinDist3Flow cuts prove it
                 raise
             self._finish(ClearingStatus.MASTER_INFEASIBLE)
             return None
@@ -123,9 +124,10 @@ class BendersRun:
     def _finish(self, status: ClearingStatus) -> None:
         if status is ClearingStatus.MASTER_INFEASIBLE:
             warnings.warn(
-                f"Benders ended after {len(self.history)} iteration(s): the {self.options.sensitivity.value} "
-                "sensitivities' cuts left the master infeasible (they need not be valid); the result is the "
-                "last proposal and it is not secure", RuntimeWarning, stacklevel=3)
+                f"Benders ended after {len(self.history)} iteration(s): the cuts ({self.options.sensitivity.value} "
+                f"sensitivities, {self.options.network.value} network) left the master infeasible, and such cuts "
+                "need not be valid; the result is the last proposal and it is not secure", RuntimeWarning,
+                stacklevel=3)
         self.outcome = BendersOutcome(self.solution, tuple(self.history), status, tuple(self.cuts_sent),
                                       self.x_first)
 

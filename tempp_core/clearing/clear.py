@@ -8,8 +8,9 @@ import numpy as np
 from ..case import Case
 from ..messages import Transactions
 from ..network.temo import Temo
-from ..options import ClearingOptions, Method, parse_choice
-from .results import ClearingResult, NetworkReport, Prices
+from ..network.temo.limits import LimitExcess
+from ..options import AC_CHECK_MAX_BUSES, AcCheck, ClearingOptions, Method, parse_choice
+from .results import AcReport, ClearingResult, NetworkReport, Prices
 from .settlement import settle
 from .status import ClearingStatus
 
@@ -88,7 +89,8 @@ def _result(case: Case, method: Method, objective: float, parts, status: Clearin
     return ClearingResult(method=method, objective=objective, parts=parts, status=status,
                           iterations=max(len(history), 1), history=history, transactions=t,
                           customer_price=customer_price, prices=prices, settlement=settlement, network=network,
-                          time_s=elapsed_s, options=options, case=case)
+                          time_s=elapsed_s, options=options, case=case, ac=_ac_report(case, temo, t.to_vector(),
+                                                                                       options))
 
 
 def der_price_cap(market) -> float:
@@ -97,20 +99,34 @@ def der_price_cap(market) -> float:
     return float(np.max(market.lmp))
 
 
-def _network_report(case: Case, temo: Temo, x_kw: np.ndarray, x_first_kw: np.ndarray) -> NetworkReport:
-    """TEMO's state at the final transactions and at the market's first proposal, in the
-    public layout (T, n, 3)."""
-    before = temo.state(x_first_kw)
-    state = temo.state(x_kw)
-    absent_bus = ~case.feeder.bus_phases[None, :, :]
-    absent_line = ~case.feeder.line_phases[None, :, :]
+def _public_state(feeder, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vm, P, Q) of a TEMO state in the public layout (T, n, 3), NaN on absent phases; a
+    squared voltage at or below zero (a collapsed power flow) gives |V| = 0, never NaN."""
     public = lambda a: np.moveaxis(a, 1, 0)  # noqa: E731  bus-major (n, T, 3) -> (T, n, 3)
-    vm = np.sqrt(np.where(absent_bus, np.nan, public(state.v2)))
-    vm_before = np.sqrt(np.where(absent_bus, np.nan, public(before.v2)))
-    P = np.where(absent_line, np.nan, public(state.P))
-    Q = np.where(absent_line, np.nan, public(state.Q))
-    return NetworkReport(case.feeder.bus_names, case.feeder.line_names, vm, P, Q, before.assessment.worst,
-                         state.assessment.worst, vm_before, state.assessment.total)
+    vm = np.sqrt(np.maximum(public(state.v2), 0.0))
+    return (np.where(feeder.bus_phases[None], vm, np.nan), np.where(feeder.line_phases[None], public(state.P), np.nan),
+            np.where(feeder.line_phases[None], public(state.Q), np.nan))
+
+
+def _network_report(case: Case, temo: Temo, x_kw: np.ndarray, x_first_kw: np.ndarray) -> NetworkReport:
+    """TEMO's state at the final transactions and at the market's first proposal."""
+    f = case.feeder
+    state = temo.state(x_kw)
+    vm, P, Q = _public_state(f, state)
+    vm_before, P_before, Q_before = _public_state(f, temo.state(x_first_kw))
+    return NetworkReport(f.bus_names, f.line_names, vm, P, Q, LimitExcess.of(f, vm_before, P_before, Q_before).worst_pu,
+                         LimitExcess.of(f, vm, P, Q).worst_pu, vm_before, state.assessment.total)
+
+
+def _ac_report(case: Case, temo: Temo, x_kw: np.ndarray, options: ClearingOptions) -> AcReport | None:
+    """The final transactions in AC, unless ``options.ac_check`` leaves it out."""
+    f = case.feeder
+    if options.ac_check is AcCheck.OFF or (options.ac_check is AcCheck.AUTO and f.n_bus > AC_CHECK_MAX_BUSES):
+        return None
+    state = temo.ac_state(x_kw)
+    vm, P, Q = _public_state(f, state)
+    converged = np.where(f.bus_phases[:, None, :], state.v2 > 0, True).all(axis=(0, 2))  # collapsed: v2 = 0
+    return AcReport(vm, P, Q, converged, LimitExcess.of(f, vm, P, Q))
 
 
 __all__ = ["clear", "der_price_cap"]

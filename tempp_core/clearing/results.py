@@ -14,6 +14,7 @@ from ..case import Case
 from ..market.master import ObjectiveParts
 from ..messages import Transactions
 from ..network.feeder.phases import PHASE_LETTERS
+from ..network.temo.limits import LimitExcess
 from ..options import ClearingOptions, Method
 from .settlement import Settlement
 from .status import ClearingStatus
@@ -60,6 +61,7 @@ class NetworkReport:
         Line flows at the sending end, p.u. (NaN on absent phases).
     worst_violation_before : float
         Largest single limit violation of the market cleared without the network, p.u.
+        (voltages in |V|, flows in P or Q).
     worst_violation : float
         Largest single limit violation at the final transactions, p.u.
     vm_before : ndarray (T, n_bus, 3)
@@ -77,6 +79,35 @@ class NetworkReport:
     worst_violation: float
     vm_before: np.ndarray
     phi_pu: float
+
+
+@dataclass(frozen=True, eq=False)
+class AcReport:
+    """The final transactions in AC: TEMO's unbalanced AC power flow
+    (:func:`tempp_core.ac_power_flow`) with every participant at constant power (never shown
+    to the market).
+
+    Attributes
+    ----------
+    vm : ndarray (T, n_bus, 3)
+        Voltage magnitude, p.u. (NaN on absent phases).
+    P, Q : ndarray (T, n_line, 3)
+        Flows at each line's sending end, p.u.
+    converged : bool ndarray (T,)
+    excess : LimitExcess
+        Largest single AC violation of each class of limit (|V| high and low, |P|, |Q|), p.u.
+    """
+
+    vm: np.ndarray
+    P: np.ndarray
+    Q: np.ndarray
+    converged: np.ndarray
+    excess: LimitExcess
+
+    @property
+    def worst_violation_pu(self) -> float:
+        """Largest single AC limit violation, p.u. (0 when every limit holds)."""
+        return self.excess.worst_pu
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,9 +133,13 @@ class ClearingResult:
         System, locational (per participant and per connection point) prices.
     settlement : Settlement
     network : NetworkReport
+        TEMO's state at the final transactions in the clearing's network model.
     time_s : float
     options : ClearingOptions
     case : Case
+    ac : AcReport or None
+        The final transactions in AC (None when ``options.ac_check`` leaves it out: ``off``,
+        or ``auto`` on feeders above 100,000 buses).
     """
 
     method: Method
@@ -121,6 +156,7 @@ class ClearingResult:
     time_s: float
     options: ClearingOptions = field(default_factory=ClearingOptions)
     case: Case | None = None
+    ac: AcReport | None = None
 
     @property
     def converged(self) -> bool:

@@ -111,3 +111,40 @@ def violated_constraints(limits: SafetyLimits, v2, P, Q, tol: float = 0.0):
         e, t, ph = np.nonzero(ui > tol)
         parts.append((np.full(e.size, k), e, t, ph, ui[e, t, ph]))
     return tuple(np.concatenate(col) for col in zip(*parts))
+
+
+@dataclass(frozen=True)
+class LimitExcess:
+    """The largest single violation of each class of safety limit over a state, p.u.
+    (voltages in |V|, flows in P or Q); 0 where every limit holds, inf where the state has a
+    non-finite value on a constraint that exists (a collapsed power flow)."""
+
+    v_max_pu: float
+    v_min_pu: float
+    p_max_pu: float
+    q_max_pu: float
+
+    @property
+    def worst_pu(self) -> float:
+        return max(self.v_max_pu, self.v_min_pu, self.p_max_pu, self.q_max_pu)
+
+    @classmethod
+    def of(cls, feeder: Feeder, vm: np.ndarray, P: np.ndarray, Q: np.ndarray) -> "LimitExcess":
+        """From a state in the public layout: ``vm`` (..., n_bus, 3), ``P``, ``Q`` (..., n_line,
+        3), NaN allowed on absent phases only (elsewhere it counts as a collapse)."""
+        bus_on = feeder.bus_phases.copy()
+        bus_on[0] = False  # the swing bus is held, not limited
+        line_on = feeder.line_phases
+
+        def worst(excess: np.ndarray, on: np.ndarray) -> float:
+            values = np.where(on, excess, 0.0)
+            if np.isnan(values).any():
+                return float("inf")
+            return float(np.maximum(values, 0.0).max(initial=0.0))
+
+        return cls(
+            v_max_pu=worst(vm - feeder.v_max_pu[:, None], bus_on),
+            v_min_pu=worst(feeder.v_min_pu[:, None] - vm, bus_on),
+            p_max_pu=worst(np.abs(P) - feeder.p_max_pu[:, None], line_on),
+            q_max_pu=worst(np.abs(Q) - feeder.q_max_pu[:, None], line_on),
+        )

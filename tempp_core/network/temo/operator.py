@@ -6,14 +6,16 @@ one batch of S x T columns.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from ...messages import FeasibilityCut, TemoReply, Transactions
-from ...options import ClearingOptions, CutMode, LoadMode, Sensitivity as SensitivityMode, SlackMethod
+from ...options import ClearingOptions, CutMode, LoadMode, NetworkModel, Sensitivity as SensitivityMode, SlackMethod
 from ..feeder import Feeder
+from ..physics.ac_power_flow import ac_power_flow
 from ..physics.power_flow import PowerFlowBuffers, solve_bus_major
 from ..physics.sensitivity import AdjointBuffers, Sensitivity
 from ..placement import InjectionMap
@@ -87,11 +89,32 @@ class Temo:
         return [TemoReply(violation=float(phi[s].sum()), cuts=cuts.get(s, ())) for s in range(S)]
 
     def state(self, x_kw: np.ndarray) -> NetworkState:
-        """Power flow and assessment at one transaction vector (n_x,) or a stack (S, n_x)."""
+        """Power flow and assessment at one transaction vector (n_x,) or a stack (S, n_x), in
+        the network model of the options (LinDist3Flow, or AC)."""
+        if self.options.network is NetworkModel.AC:
+            return self.ac_state(x_kw)
         p, q = self.injections.net_load(x_kw)
         pf, _ = self._buffers_for(p.shape[1])
         solve_bus_major(self.feeder, p, q, pf, mark_absent=False)
-        v2, P, Q = (a.copy() for a in (pf.v2, pf.P, pf.Q))
+        return self._assessed(*(a.copy() for a in (pf.v2, pf.P, pf.Q)))
+
+    def ac_state(self, x_kw: np.ndarray) -> NetworkState:
+        """The AC state (:func:`tempp_core.ac_power_flow`, constant-power participants) and its
+        assessment, with ``v2 = |V|^2``. A batch element that does not converge counts as
+        collapsed: zero voltage on every present phase, the worst violation there is."""
+        p, q = self.injections.net_load(x_kw)
+        f = self.feeder
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # reported through the assessment instead
+            res = ac_power_flow(f, np.moveaxis(p, 1, 0), np.moveaxis(q, 1, 0))
+        on_bus, on_line = f.bus_phases[:, None, :], f.line_phases[:, None, :]
+        failed = ~np.asarray(res.converged)[None, :, None]
+        v2 = np.where(on_bus, np.where(failed, 0.0, np.moveaxis(res.vm, 0, 1) ** 2), 0.0)
+        P = np.where(on_line, np.moveaxis(res.P, 0, 1), 0.0)
+        Q = np.where(on_line, np.moveaxis(res.Q, 0, 1), 0.0)
+        return self._assessed(np.ascontiguousarray(v2), np.ascontiguousarray(P), np.ascontiguousarray(Q))
+
+    def _assessed(self, v2: np.ndarray, P: np.ndarray, Q: np.ndarray) -> NetworkState:
         if self.options.slack is SlackMethod.LP:
             return NetworkState(v2, P, Q, self._assess_lp(v2, P, Q))
         return NetworkState(v2, P, Q, assess(self.limits, v2, P, Q))
