@@ -23,7 +23,17 @@ class MarketInfeasibleError(TemppError):
 
 
 class NetworkUnsecurableError(TemppError):
-    """The network cannot be secured with the flexibility the market has."""
+    """The network cannot be secured with the flexibility the market has.
+
+    Attributes
+    ----------
+    diagnosis : pandas.DataFrame or None
+        Set by :func:`tempp_core.clear` (which runs both sides): TEMO's table of the
+        constraints violated at the market's last proposal, with whether any participant can
+        move them (:func:`tempp_core.network.temo.diagnosis.diagnose`). The market never sees it.
+    """
+
+    diagnosis = None
 
 
 class SolverError(TemppError, RuntimeError):

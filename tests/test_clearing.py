@@ -197,3 +197,20 @@ def test_result_tables(paper_results):
         include_groups=False), 0.0, atol=1e-6)
     assert tables["voltages"]["vm_pu"].between(0.95 - 1e-9, 1.05 + 1e-9).all()
     assert len(tables["history"]) == r.iterations
+
+
+def test_an_unsecurable_network_comes_with_a_diagnosis():
+    """IEEE 13 with Table C3's limits: its regulator holds bus rg60 above 1.05 p.u. whatever the
+    market does. The diagnosis names it, with the periods, and says no market action fixes it."""
+    case = tc.cases.load("ieee13", v_limits=(0.95, 1.05))
+    for method in ("benders", "centralized"):
+        with pytest.raises(NetworkUnsecurableError) as info:
+            clear(case, method)
+        table = info.value.diagnosis
+        row = table[(table.element == "rg60") & (table.kind == "v_max") & (table.phase == "c")].iloc[0]
+        # independently: the AC-free LinDist3Flow voltage at rg60 with no load at all
+        f = case.feeder
+        empty = tc.power_flow(f, np.zeros((f.n_bus, 3)), np.zeros((f.n_bus, 3)))
+        assert empty.vm[f.bus_index("rg60"), 2] > 1.05  # the regulator alone overvolts it
+        assert row.verdict.startswith("out of reach") and row.best_reachable_pu > 0
+        assert len(row.periods) >= 20

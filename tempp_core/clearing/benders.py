@@ -17,9 +17,10 @@ import numpy as np
 
 from ..case import Case
 from ..errors import MarketInfeasibleError, NetworkUnsecurableError
-from ..market.master import MasterProblem, MasterSolution
+from ..market.master import MasterProblem, MasterSolution, transaction_bounds
 from ..messages import FeasibilityCut, TemoReply, Transactions
 from ..network.temo import Temo
+from ..network.temo.diagnosis import diagnose
 from ..options import ClearingOptions, NetworkModel, Sensitivity
 from .status import ClearingStatus
 
@@ -153,10 +154,14 @@ def run_benders(case: Case, options: ClearingOptions = ClearingOptions()) -> Ben
     """
     temo = Temo(case.feeder, case.injections, options)
     run = BendersRun(case.market, options)
-    while (proposal := run.propose()) is not None:
-        start = time.perf_counter()
-        reply = temo.check(proposal)
-        run.receive(reply, time.perf_counter() - start)
+    try:
+        while (proposal := run.propose()) is not None:
+            start = time.perf_counter()
+            reply = temo.check(proposal)
+            run.receive(reply, time.perf_counter() - start)
+    except NetworkUnsecurableError as exc:
+        exc.diagnosis = diagnose(temo, run.solution.x_kw, *transaction_bounds(case.market))
+        raise
     return replace(run.outcome, temo=temo)
 
 
@@ -183,7 +188,11 @@ def run_benders_many(cases, options: ClearingOptions = ClearingOptions()) -> lis
                 continue
             try:
                 proposal = run.propose()
-            except (MarketInfeasibleError, NetworkUnsecurableError) as exc:
+            except MarketInfeasibleError as exc:
+                results[k] = exc
+                continue
+            except NetworkUnsecurableError as exc:
+                exc.diagnosis = diagnose(temo, run.solution.x_kw, *transaction_bounds(cases[k].market))
                 results[k] = exc
                 continue
             if proposal is None:

@@ -16,10 +16,12 @@ from ..case import Case
 from ..errors import MarketInfeasibleError, NetworkUnsecurableError
 from ..lp import LPStatus
 from ..market.lp_form import build_market_lp
-from ..market.master import MasterProblem, ObjectiveParts, market_shortfall
+from ..market.master import MasterProblem, ObjectiveParts, market_shortfall, transaction_bounds
 from ..market.pbdr import price_from_load
 from ..messages import Transactions
 from ..network.explicit_rows import network_block
+from ..network.temo import Temo
+from ..network.temo.diagnosis import diagnose
 from ..options import ClearingOptions, LoadMode
 
 
@@ -86,9 +88,11 @@ def solve_centralized(case: Case, options: ClearingOptions = ClearingOptions()) 
     net_rows = lp.add_rows(A, block.rhs, block.rhs)
     status, _ = revenue.solve()
     if status is not LPStatus.OPTIMAL:
-        raise NetworkUnsecurableError(
-            "the network cannot be secured with the flexibility the market has (centralized LP infeasible)"
-        )
+        error = NetworkUnsecurableError(
+            "the network cannot be secured with the flexibility the market has (centralized LP infeasible)")
+        error.diagnosis = diagnose(Temo(case.feeder, case.injections, options), unconstrained.x_kw,
+                                   *transaction_bounds(market))
+        raise error
     x = lp.x[: lay.size].copy()
     duals = lp.row_duals
     rho = duals[model.balance_rows].copy()

@@ -194,6 +194,14 @@ class MasterProblem:
         ) from None
 
 
+def transaction_bounds(market: Market) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of every transaction (kW, the layout's order): DERs and the MG
+    within [0, capacity], customers within their band and price-feasible interval."""
+    supply = supply_block(market)
+    return (np.concatenate([np.zeros(supply.upper.size), market.p_lo.ravel()]),
+            np.concatenate([supply.upper, market.p_hi.ravel()]))
+
+
 def _initial_prices(market: Market, n_cuts: int) -> np.ndarray:
     """Cold start: the LMP as the balance price, every cut slack."""
     return np.concatenate([np.asarray(market.lmp, dtype=np.float64), np.zeros(n_cuts)])

@@ -200,7 +200,7 @@ class Temo:
         grads = []
         for start in range(0, kind.size, CONSTRAINT_BATCH):
             sl = slice(start, start + CONSTRAINT_BATCH)
-            grads.append(self._one_hot_gradients(kind[sl], element[sl], period[sl], phase[sl], P))
+            grads.append(self.constraint_gradients(kind[sl], element[sl], period[sl], phase[sl], P))
         grad = np.hstack(grads) * self._movable[:, None]
         cuts, scales = build_cuts(self.layout, grad, period, value, np.arange(kind.size), x)
         sign = np.where(kind % 2 == 0, 1.0, -1.0)  # upper limits +1, lower limits -1
@@ -209,7 +209,9 @@ class Temo:
                                                       period[k:k + 1], sign[k:k + 1]), scale)
         return cuts
 
-    def _one_hot_gradients(self, kind, element, period, phase, P):
+    def constraint_gradients(self, kind, element, period, phase, P) -> np.ndarray:
+        """Gradient of each listed constraint (kind of :data:`KINDS`, element, period, phase)
+        with respect to every participant row of the layout, per kW: (n_participant_rows, C)."""
         f = self.feeder
         C = kind.size
         y_v2 = np.zeros((f.n_bus, C, 3))
