@@ -1,5 +1,4 @@
 """Clearings checked in AC, and the AC-corrected clearing (network="ac")."""
-import warnings
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """clear(): Proposition 3, cut validity, PBDR consistency, settlement, modes, infeasibility."""
 import re
-import warnings
 
 import numpy as np
 import pytest

@@ -1,5 +1,6 @@
 """The tempp command line."""
 import pandas as pd
+import pytest
 
 from tempp_core.cli import main
 
@@ -24,6 +25,46 @@ def test_run_compare_writes_tables(tmp_path, capsys):
 def test_run_reports_errors_without_a_traceback(capsys):
     assert main(["run", "--case", "nowhere"]) == 2
     assert "no market case 'nowhere'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["run", "--tol", "-1"], 2, "tol must be"),
+    (["run", "--max-iter", "0"], 2, "max_iter must be"),
+    (["run", "--hours", "3"], 2, "apply to OpenDSS"),
+    (["run", "--case", "/no/such/file.dss"], 2, "file.dss"),
+    (["run", "--max-iter", "1"], 3, ""),
+    (["run", "--sensitivity", "paper"], 3, ""),
+    (["run", "--case", "ieee13", "--method", "centralized"], 0, ""),
+    (["bench", "scaling", "--sizes", "abc"], 2, "--sizes"),
+    (["batch", "--scenarios", "0"], 2, "--scenarios"),
+])
+def test_exit_codes(argv, code, message, capsys):
+    """docs/reliability.md: 0 secure, 2 input, 3 no secure result; one line on stderr."""
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_out_pointing_at_a_file_is_refused_before_any_work(tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    assert main(["run", "--out", str(target)]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_an_unsecurable_network_prints_what_binds(capsys):
+    import tempp_core as tc
+
+    folder = tc.io.write_case(tc.cases.load("ieee13", v_limits=(0.95, 1.05)), _tmp_folder())
+    assert main(["run", "--case", str(folder)]) == 3
+    err = capsys.readouterr().err
+    assert "what binds" in err and "rg60" in err
+
+
+def _tmp_folder():
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="tempp-cli-")
 
 
 def test_pf_reads_a_csv_folder_and_an_opendss_file(capsys):

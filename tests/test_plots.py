@@ -5,7 +5,7 @@ import pytest
 
 import tempp_core as tc
 
-matplotlib = pytest.importorskip("matplotlib")
+pytest.importorskip("matplotlib")
 import matplotlib.image  # noqa: E402
 
 from tempp_core import plots  # noqa: E402
@@ -27,12 +27,36 @@ def _check_png(path, width_in, height_in, dpi):
 
 def test_figures_of_a_clearing(cleared, tmp_path):
     case, result = cleared
-    files = plots.save_all(result, case, tmp_path)
+    files = plots.save_all(result, tmp_path)
     assert {f.stem for f in files} == {"convergence", "dispatch", "prices", "voltage_profile"}
     sizes = {"convergence": (7, 4), "dispatch": (8, 4.5), "voltage_profile": (8, 4.5),
-             "prices": (8, 1.5 + 0.25 * len(case.market.customers))}
+             "prices": (8, 1.6 + 0.22 * len(case.market.customers))}
     for f in files:
         _check_png(f, *sizes[f.stem], 110)
+
+
+def test_the_price_heatmap_stays_readable_with_many_customers():
+    """85 customers: one labelled row per customer type, not 85 unlabelled rows."""
+    case = tc.cases.load("ieee123")
+    result = tc.clear(case)
+    fig = plots.prices(result)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    kinds = sorted({c.kind for c in case.market.customers})
+    assert len(labels) == len(kinds) and all(lab.split()[0] in kinds for lab in labels)
+    assert fig.get_size_inches()[1] < 3.0
+
+
+def test_iteration_axes_have_integer_ticks(cleared):
+    _, result = cleared
+    ticks = plots.convergence(result).axes[0].get_xticks()
+    assert np.allclose(ticks, np.round(ticks))
+
+
+@pytest.mark.parametrize("fmt, magic", [("svg", b"<?xml"), ("pdf", b"%PDF")])
+def test_figures_in_vector_formats(cleared, tmp_path, fmt, magic):
+    _, result = cleared
+    files = plots.save_all(result, tmp_path, fmt=fmt)
+    assert all(f.suffix == f".{fmt}" and f.read_bytes()[:5].startswith(magic[:4]) for f in files)
 
 
 def test_scaling_plot_fits_the_exponent(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 
@@ -133,7 +134,8 @@ class BendersRun:
                                       self.x_first)
 
 
-def run_benders(case: Case, options: ClearingOptions = ClearingOptions()) -> BendersOutcome:
+def run_benders(case: Case, options: ClearingOptions = ClearingOptions(),
+                progress: Callable[[IterationRecord], None] | None = None) -> BendersOutcome:
     """Clear ``case`` by Benders decomposition.
 
     Parameters
@@ -142,6 +144,8 @@ def run_benders(case: Case, options: ClearingOptions = ClearingOptions()) -> Ben
     options : ClearingOptions
         Stop when the violation Φ* (p.u., summed) is at or below ``options.tol``; give up
         (status ``max_iter``, with a warning) after ``options.max_iter`` master solves.
+    progress : callable(IterationRecord), optional
+        Called after every round (e.g. to show long clearings move).
 
     Raises
     ------
@@ -159,6 +163,8 @@ def run_benders(case: Case, options: ClearingOptions = ClearingOptions()) -> Ben
             start = time.perf_counter()
             reply = temo.check(proposal)
             run.receive(reply, time.perf_counter() - start)
+            if progress is not None:
+                progress(run.history[-1])
     except NetworkUnsecurableError as exc:
         exc.diagnosis = diagnose(temo, run.solution.x_kw, *transaction_bounds(case.market))
         raise

@@ -15,8 +15,8 @@ from .settlement import settle
 from .status import ClearingStatus
 
 
-def clear(case: Case, method: str | Method = Method.BENDERS, options: ClearingOptions | None = None,
-          **option_overrides) -> ClearingResult:
+def clear(case: Case, method: str | Method = Method.BENDERS, options: ClearingOptions | None = None, *,
+          progress=None, **option_overrides) -> ClearingResult:
     """Clear the transactive energy market of ``case`` with the network kept safe.
 
     Parameters
@@ -28,6 +28,8 @@ def clear(case: Case, method: str | Method = Method.BENDERS, options: ClearingOp
     options : ClearingOptions, optional
         How to clear (sensitivity, cuts, loads, slack, network, tol, max_iter); defaults
         from the spec.
+    progress : callable(IterationRecord), optional
+        Benders: called after every round with its record (iteration, violation, cuts, times).
     **option_overrides
         Any field of :class:`ClearingOptions` as a keyword, e.g. ``cuts="constraint"``.
 
@@ -50,7 +52,7 @@ def clear(case: Case, method: str | Method = Method.BENDERS, options: ClearingOp
     if method is Method.BENDERS:
         from .benders import run_benders
 
-        outcome = run_benders(case, options)
+        outcome = run_benders(case, options, progress)
         return benders_result(case, outcome, options, time.perf_counter() - start)
     from .centralized import solve_centralized
 

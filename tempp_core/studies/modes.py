@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 import warnings
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -15,12 +16,15 @@ from ..errors import NetworkUnsecurableError
 
 
 def modes_table(case: Case, *, cuts=("period", "aggregate", "constraint"), sensitivities=("exact", "paper"),
-                loads=("joint", "fixed"), repeats: int = 3, max_iter: int = 100) -> pd.DataFrame:
+                loads=("joint", "fixed"), repeats: int = 3, max_iter: int = 100,
+                progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Clear ``case`` in every combination of modes; one row each.
 
     Columns: sensitivity, cuts, loads, status, iterations, cuts_total, time_s (median of
-    ``repeats`` runs), objective ($), gap (relative to the centralized optimum with the same
-    load mode), worst_violation (p.u., at the final transactions).
+    ``repeats`` runs), objective_usd, gap (relative to the centralized optimum with the same
+    load mode), worst_violation_pu (largest single limit violation at the final transactions);
+    NaN where a mode ended without a result (status ``unsecurable``). ``progress`` is called
+    with a line per mode as it finishes.
     """
     reference = {mode: _centralized_objective(case, mode) for mode in loads}
     rows = []
@@ -38,14 +42,17 @@ def modes_table(case: Case, *, cuts=("period", "aggregate", "constraint"), sensi
         ref = reference[load]
         rows.append({
             "sensitivity": sens, "cuts": cut, "loads": load,
-            "status": result.status if result else "unsecurable",
+            "status": result.status.value if result else "unsecurable",
             "iterations": result.iterations if result else np.nan,
             "cuts_total": int(sum(h.cuts_added for h in result.history)) if result else np.nan,
             "time_s": float(np.median(times)),
-            "objective": result.objective if result else np.nan,
+            "objective_usd": result.objective if result else np.nan,
             "gap": (result.objective - ref) / abs(ref) if result else np.nan,
-            "worst_violation": result.network.worst_violation if result else np.nan,
+            "worst_violation_pu": result.network.worst_violation if result else np.nan,
         })
+        if progress is not None:
+            row = rows[-1]
+            progress(f"{sens}/{cut}/{load}: {row['status']}, {row['iterations']} iterations, {row['time_s']:.2f} s")
     return pd.DataFrame(rows)
 
 

@@ -48,7 +48,7 @@ def solve_master_qp(alpha, beta, lo, hi, energy_min, supply_cost, supply_upper, 
 
 def _exact_on_active_set(q_diag, cost, lower, upper, A, row_lo, row_hi, x, duals, T):
     """KKT of the equality QP on HiGHS's active set, solved exactly; signs checked."""
-    n, m = x.size, A.shape[0]
+    m = A.shape[0]
     span = 1e-7 * np.maximum(1.0, np.abs(x))
     at_lo, at_hi = x <= lower + span, x >= upper - span
     fixed = at_lo | at_hi

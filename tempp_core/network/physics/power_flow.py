@@ -1,6 +1,7 @@
 """LinDist3Flow power flow for every period and scenario at once, by two tree sweeps."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,10 +50,14 @@ class PowerFlowResult:
     Attributes
     ----------
     v2, vm : ndarray (..., n_bus, 3)
-        Squared and plain voltage magnitudes, p.u. (NaN on absent phases).
+        Squared and plain voltage magnitudes, p.u. (NaN on absent phases). Where the load
+        drives v2 to zero or below (voltage collapse: the linear model has no solution there)
+        vm is 0 and :attr:`collapsed` is True.
     P, Q : ndarray (..., n_line, 3)
         Active and reactive flow at the sending end of each line, p.u. (NaN on absent phases).
     feeder : Feeder
+    collapsed : bool ndarray (..., n_bus, 3)
+        Present bus-phases whose squared voltage is at or below zero.
     """
 
     v2: np.ndarray
@@ -60,15 +65,21 @@ class PowerFlowResult:
     P: np.ndarray
     Q: np.ndarray
     feeder: Feeder
+    collapsed: np.ndarray
+
+    @property
+    def n_collapsed(self) -> int:
+        return int(self.collapsed.sum())
 
     def to_frame(self, kind: str = "bus") -> pd.DataFrame:
-        """Long table of the state: ``kind='bus'`` gives (batch..., bus, phase, v2, vm);
-        ``kind='line'`` gives (batch..., line, from, to, phase, P, Q). Absent phases are dropped."""
+        """Long table of the state: ``kind='bus'`` gives (batch..., bus, phase) -> v2_pu2,
+        vm_pu, collapsed; ``kind='line'`` gives (batch..., line, phase) -> p_pu, q_pu. Absent
+        phases are dropped."""
         f = self.feeder
         if kind == "bus":
-            names, cols, values = f.bus_names, ("v2", "vm"), (self.v2, self.vm)
+            names, cols, values = f.bus_names, ("v2_pu2", "vm_pu", "collapsed"), (self.v2, self.vm, self.collapsed)
         elif kind == "line":
-            names, cols, values = f.line_names, ("P", "Q"), (self.P, self.Q)
+            names, cols, values = f.line_names, ("p_pu", "q_pu"), (self.P, self.Q)
         else:
             raise ValueError(f"kind must be 'bus' or 'line', got {kind!r}")
         batch = values[0].shape[:-2]
@@ -77,7 +88,7 @@ class PowerFlowResult:
             names=[f"batch{i}" for i in range(len(batch))] + [kind, "phase"],
         )
         frame = pd.DataFrame({c: v.reshape(-1) for c, v in zip(cols, values)}, index=index)
-        return frame.dropna(how="all")
+        return frame.dropna(subset=[cols[0]])
 
 
 def power_flow(feeder: Feeder, p, q, *, out: PowerFlowBuffers | None = None) -> PowerFlowResult:
@@ -100,7 +111,9 @@ def power_flow(feeder: Feeder, p, q, *, out: PowerFlowBuffers | None = None) -> 
     Returns
     -------
     PowerFlowResult
-        ``v2``, ``vm`` (..., n_bus, 3) and ``P``, ``Q`` (..., n_line, 3), p.u.
+        ``v2``, ``vm`` (..., n_bus, 3) and ``P``, ``Q`` (..., n_line, 3), p.u.; bus-phases
+        whose voltage collapses (v2 <= 0) are flagged in ``collapsed`` and a RuntimeWarning
+        says how many.
 
     Raises
     ------
@@ -125,9 +138,15 @@ def power_flow(feeder: Feeder, p, q, *, out: PowerFlowBuffers | None = None) -> 
             f"buffers hold {out.v2.shape[:2]} (bus, batch); this call needs ({feeder.n_bus}, {nb})"
         )
     solve_bus_major(feeder, p_bm, q_bm, out)
+    collapsed = to_public(out.v2, batch) <= 0.0  # NaN on absent phases compares False
+    if collapsed.any():
+        where = np.argwhere(collapsed)[0]
+        warnings.warn(f"power_flow: the voltage collapses (v2 <= 0) on {int(collapsed.sum())} bus-phase(s), first at "
+                      f"bus '{feeder.bus_names[where[-2]]}' phase {'abc'[where[-1]]}; see result.collapsed",
+                      RuntimeWarning, stacklevel=2)
     return PowerFlowResult(
         v2=to_public(out.v2, batch), vm=to_public(out.vm, batch),
-        P=to_public(out.P, batch), Q=to_public(out.Q, batch), feeder=feeder,
+        P=to_public(out.P, batch), Q=to_public(out.Q, batch), feeder=feeder, collapsed=collapsed,
     )
 
 

