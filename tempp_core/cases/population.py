@@ -26,6 +26,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..case import Case, Placement
+from ..errors import InputError
 from ..network.feeder import Feeder
 from ..market.participants import G1_COST, G2_COST, RENEWABLE_COST, DER, Customer, MainGrid, Market
 from ..units import pu_to_kw
@@ -78,6 +79,11 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
     size_sigma, profile_sigma : float
         Spread of customers' sizes and of their hourly profiles (see the module docstring).
     """
+    _check_counts(customers_per_bus=customers_per_bus, max_customer_buses=max_customer_buses)
+    for label, value in (("mg_share", mg_share), ("size_sigma", size_sigma + 1.0), ("profile_sigma", profile_sigma + 1.0),
+                         ("line_limit_factor", 1.0 if line_limit_factor is None else line_limit_factor)):
+        if not (np.isfinite(value) and value > 0):
+            raise InputError(f"populate: {label} must be a finite number > 0 (sigmas >= 0); got {value!r}")
     rng = np.random.default_rng(seed)
     if not capacitors:
         feeder = replace(feeder, cap_q_pu=np.zeros_like(feeder.cap_q_pu))
@@ -91,6 +97,7 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
         kept = np.zeros(feeder.n_bus, dtype=bool)
         kept[buses] = True
         load_kw = load_kw * kept[:, None]
+    customers_per_bus = int(customers_per_bus)
     kinds = rng.choice(len(KINDS), size=(buses.size, customers_per_bus), p=KIND_WEIGHTS)
     shapes = np.array([prof[k].to_numpy() for k in KINDS])
     p_ori = _original_loads(rng, load_kw[buses].sum(axis=1), shapes[kinds], homogeneous, size_sigma, profile_sigma)
@@ -126,6 +133,14 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
         feeder = replace(feeder, v_min_pu=np.full(feeder.n_bus, float(v_limits[0])),
                          v_max_pu=np.full(feeder.n_bus, float(v_limits[1])))
     return Case(feeder, market, tuple(placement), name)
+
+
+def _check_counts(**counts) -> None:
+    for label, value in counts.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not float(value).is_integer() or value < 1:
+            raise InputError(f"populate: {label} is {value!r}; expected a whole number >= 1")
 
 
 def _connection(bus_load_kw: np.ndarray) -> tuple[str, tuple[float, ...] | None]:

@@ -26,6 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..errors import InputError
 from ..network.feeder import Feeder
 from ..network.kernels.trees import nested_phases
 
@@ -67,10 +68,18 @@ def synthetic(n_buses: int, *, seed: int = 0, p_continue: float = 0.85, s_base_k
     p, q : ndarray (n_buses, 3)
         Base net loads, p.u., zero on absent phases.
     """
-    if n_buses < 2:
-        raise ValueError(f"n_buses must be at least 2, got {n_buses}")
+    if isinstance(n_buses, bool) or not float(n_buses).is_integer() or n_buses < 2:
+        raise InputError(f"n_buses is {n_buses!r}; expected a whole number of buses, at least 2")
+    n_buses = int(n_buses)
     if not 0 <= p_continue <= 1:
-        raise ValueError(f"p_continue must be in [0, 1], got {p_continue}")
+        raise InputError(f"p_continue is {p_continue!r}; expected a probability in [0, 1]")
+    if not 0 < v_min_target < 1:
+        raise InputError(f"v_min_target is {v_min_target!r} p.u.; expected the lowest base-case voltage, in (0, 1) "
+                         "(loads lower the voltage)")
+    for name, value in (("s_base_kva", s_base_kva), ("v_base_v", v_base_v), ("mean_segment_m", mean_segment_m),
+                        ("flow_limit_factor", flow_limit_factor)):
+        if not (np.isfinite(value) and value > 0):
+            raise InputError(f"{name} is {value!r}; expected a positive finite number")
     rng = np.random.default_rng(seed)
     j = np.arange(1, n_buses)
     starts = rng.random(n_buses - 1) >= p_continue

@@ -152,19 +152,25 @@ class Market:
     energy_min: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.n_periods, bool) or not float(self.n_periods).is_integer():
+            raise CaseError(f"n_periods is {self.n_periods!r}; expected a whole number of periods")
         T = int(self.n_periods)
+        object.__setattr__(self, "n_periods", T)
         if T < 1:
             raise CaseError(f"n_periods must be at least 1, got {self.n_periods!r}")
         object.__setattr__(self, "ders", tuple(self.ders))
         object.__setattr__(self, "customers", tuple(self.customers))
         names = [d.name for d in self.ders] + [c.name for c in self.customers]
+        blank = next((n for n in names if not isinstance(n, str) or not n.strip() or n.lower() == "nan"), None)
+        if blank is not None:
+            raise CaseError(f"a participant is named {blank!r}; expected a non-empty name")
         seen: set[str] = set()
         for n in names:
             if n in seen or n == "MG":
                 raise CaseError(f"participant name {n!r} is used more than once (or is the reserved 'MG')")
             seen.add(n)
         agg = self.aggregator
-        if not (0 <= agg.price_min < agg.price_max) or agg.cap(T) <= 0:
+        if not (0 <= agg.price_min < agg.price_max < np.inf) or not 0 < agg.cap(T) < np.inf:
             raise CaseError(f"aggregator limits {agg} must satisfy 0 <= price_min < price_max and daily_cap > 0")
         lmp = _profile(self.grid.lmp_per_kwh, T, "main grid lmp_per_kwh", allow_scalar=False)
         if not (np.isfinite(self.grid.p_max_kw) and self.grid.p_max_kw >= 0):

