@@ -18,6 +18,11 @@ class CaseError(TemppError, ValueError):
     """Participant or case data are inconsistent (bounds, profiles, placement, calibration)."""
 
 
+class OutputError(TemppError):
+    """An output path cannot be written as asked (a file where a folder is expected, a folder
+    holding files of another kind, an unwritable parent, a missing optional writer)."""
+
+
 class MarketInfeasibleError(TemppError):
     """The market alone (without the network) has no feasible clearing."""
 
