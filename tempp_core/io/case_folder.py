@@ -144,10 +144,11 @@ def _check_periods(profiles: pd.DataFrame, T: int) -> None:
             raise CaseError(f"{path} row {row}, column 'period': {text!r} is not an integer period") from None
     for row, (expected, value) in enumerate(zip(range(T), periods), start=1):
         if value != expected:
-            why = ("a duplicate" if value in periods[:expected] else
-                   "out of order" if expected in periods[expected:] else f"period {expected} is missing")
-            raise CaseError(f"{path} row {row}, column 'period': {value} where {expected} was expected ({why}); "
-                            f"rows must be periods 0 to {T - 1}, one each, in order")
+            reasons = [f"period {value} is also in row {other}" for other, v in enumerate(periods, start=1)
+                       if v == value and other != row][:1]
+            reasons.append("out of order" if expected in periods[row:] else f"period {expected} is missing")
+            raise CaseError(f"{path} row {row}, column 'period': {value} where {expected} was expected "
+                            f"({'; '.join(reasons)}); rows must be periods 0 to {T - 1}, one each, in order")
 
 
 class _ProfileColumns:
