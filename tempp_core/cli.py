@@ -55,7 +55,12 @@ def _load_case(name: str):
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .clearing.clear import clear
+    from .io import check_output_path, check_result_folder, write_result
 
+    if args.out:
+        check_result_folder(args.out)
+    if args.plots:
+        check_output_path(args.plots, folder=True)
     case = _load_case(args.case)
     options = dict(sensitivity=args.sensitivity, cuts=args.cuts, loads=args.loads, tol=args.tol,
                    max_iter=args.max_iter, slack=args.slack)
@@ -67,13 +72,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         b, c = results["benders"].objective, results["centralized"].objective
         print(f"objective gap (benders - centralized): {b - c:.3e} $ ({(b - c) / abs(c):.3e} relative)")
     if args.out:
-        from pathlib import Path
-
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for method, result in results.items():
-            for name, frame in result.tables().items():
-                frame.to_csv(out / (f"{name}.csv" if len(results) == 1 else f"{method}_{name}.csv"), index=False)
+        out = write_result(results if args.compare else results[args.method], args.out)
         print(f"tables written to {out}/")
     if args.plots:
         from .plots import save_all
@@ -93,9 +92,12 @@ def _progress_bar(done: int, total: int) -> None:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
+    from .io import check_batch_file, write_batch
     from .studies.batch import clear_many
     from .studies.scenarios import sample
 
+    if args.out:
+        check_batch_file(args.out)
     case = _load_case(args.case)
     scenarios = sample(case, args.scenarios, seed=args.seed)
     options = dict(cuts=args.cuts, sensitivity=args.sensitivity, loads=args.loads)
@@ -122,15 +124,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     for _, row in status[~ok].head(5).iterrows():
         print(f"  scenario {row['scenario']}: {row['error']}")
     if args.out:
-        from pathlib import Path
-
-        out = Path(args.out)
-        if out.suffix == ".parquet":
-            result.table.to_parquet(out, index=False)
-            result.status.to_parquet(out.with_name(out.stem + "_status.parquet"), index=False)
-        else:
-            result.table.to_csv(out, index=False)
-            result.status.to_csv(out.with_name(out.stem + "_status.csv"), index=False)
+        out, _ = write_batch(result, args.out)
         print(f"table written to {out} (status beside it)")
     return 0
 
