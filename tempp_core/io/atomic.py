@@ -53,6 +53,10 @@ class _Guard:
         if first and not self.critical:
             raise _Terminated(signum)
 
+    def hold(self) -> None:
+        """From now on a signal only waits for the end of the guard (for cleaning up)."""
+        self.critical = True
+
     @contextmanager
     def unsplit(self) -> Iterator[None]:
         """Run the block whole; a signal that arrived meanwhile is raised after it."""
@@ -76,7 +80,7 @@ def _termination_guard() -> Iterator[_Guard]:
     try:
         yield guard
     finally:
-        guard.critical = True
+        guard.hold()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if guard.signum is not None:
@@ -196,6 +200,7 @@ def atomic_folder(target, fmt: FolderFormat, metadata: Mapping[str, Any]) -> Ite
             with guard.unsplit():
                 _put_in_place(partial, target)
         finally:
+            guard.hold()
             _remove(partial)
 
 
@@ -223,6 +228,7 @@ def atomic_files(*targets) -> Iterator[list[Path]]:
             for parent in {path.parent for path in paths}:
                 _fsync(parent)
         finally:
+            guard.hold()
             for partial in partials:
                 partial.unlink(missing_ok=True)
 
