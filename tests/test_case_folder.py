@@ -10,7 +10,7 @@ import tempp_core as tc
 from tempp_core.case import Case
 from tempp_core.clearing.clear import clear
 from tempp_core.errors import CaseError, FeederError, OutputError
-from tempp_core.market import Customer, MainGrid, Market
+from tempp_core.market import MainGrid, Market
 from tempp_core.market.participants import Aggregator
 
 # Names that pandas' defaults misread (missing, numbers, booleans) or that need CSV/TOML quoting.

@@ -93,7 +93,8 @@ def read_case(folder) -> Case:
     _check_periods(profiles, T)
     profile = _ProfileColumns(profiles)
     grid_meta = meta.get("grid", {})
-    grid = MainGrid(profile(grid_meta.get("lmp", _LMP_COLUMN), "the main grid"), float(grid_meta.get("p_max_kw", MG_P_MAX_KW)))
+    grid = MainGrid(profile(grid_meta.get("lmp", _LMP_COLUMN), "the main grid"),
+                    float(grid_meta.get("p_max_kw", MG_P_MAX_KW)))
     ders_table = _participant_table(folder / "ders.csv", _DER_COLUMNS)
     customers_table = _participant_table(folder / "customers.csv", _CUSTOMER_COLUMNS)
     _check_names(ders_table, customers_table)

@@ -233,7 +233,8 @@ def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
     where = key.get_indexer(pd.MultiIndex.from_arrays([fb.to_numpy(), tb.to_numpy()]))
     if (where < 0).any():
         k = int(np.flatnonzero(where < 0)[0])
-        raise FeederError(f"{what} row {regulators.index[k]}: regulator {fb.iloc[k]} -> {tb.iloc[k]} matches no closed branch")
+        raise FeederError(f"{what} row {regulators.index[k]}: regulator {fb.iloc[k]} -> {tb.iloc[k]} "
+                          "matches no closed branch")
     ratio = np.ones((len(lines), 3))
     ratio[where] = values
     return ratio
