@@ -37,6 +37,11 @@ class OptionsError(InputError):
     """An option has a value that is not allowed (names the option and the choices)."""
 
 
+class OutputError(InputError):
+    """An output path cannot be written as asked (a file where a folder is expected, a folder
+    holding files of another kind, an unwritable parent, a missing optional writer)."""
+
+
 class NoSecureResultError(TemppError):
     """No secure clearing exists for a valid case."""
 

@@ -154,6 +154,7 @@ def test_populated_case_round_trips_with_shares(tmp_path):
 def test_case_folder_errors_name_the_problem(tmp_path):
     case = tc.cases.paper()
     folder = tc.io.write_case(case, tmp_path / "bad")
-    (folder / "ders.csv").write_text((folder / "ders.csv").read_text().replace("avail_G1", "nope"))
+    (folder / "manifest.json").unlink()  # edited by hand from here on
+    (folder / "ders.csv").write_text((folder / "ders.csv").read_text().replace("avail_WT", "nope"))
     with pytest.raises(CaseError, match="'nope'"):
         tc.io.read_case(folder)

@@ -3,27 +3,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from ..errors import InputError
+from ..io import check_batch_file, write_batch
 from .inputs import load_case
 from .progress import progress_bar
 from .run import options_from
-
-
-def _check_output(path: str | None) -> Path | None:
-    if not path:
-        return None
-    out = Path(path)
-    if out.is_dir():
-        raise InputError(f"--out {path!r} is a folder; expected a .parquet or .csv file name")
-    if out.suffix not in (".parquet", ".csv"):
-        raise InputError(f"--out {path!r}: expected a .parquet or .csv file name")
-    if out.suffix == ".parquet":
-        import pyarrow  # noqa: F401  (fails here, before any clearing, when the extra is missing)
-    if not out.parent.resolve().is_dir():
-        raise InputError(f"--out {path!r}: the folder {out.parent} does not exist")
-    return out
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -35,7 +20,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.workers < 0:
         raise InputError(f"--workers must be 0 (in-process) or more; got {args.workers}")
     options = options_from(args)
-    out = _check_output(args.out)
+    if args.out:
+        check_batch_file(args.out)
     case = load_case(args.case)
     scenarios = sample(case, args.scenarios, seed=args.seed)
     start = time.perf_counter()
@@ -60,12 +46,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"  objective ($): mean {obj.mean():.4f}, 5%..95% {obj.quantile(0.05):.4f}..{obj.quantile(0.95):.4f}")
     for _, row in status[~ok].head(5).iterrows():
         print(f"  scenario {row['scenario']}: {row['error']}")
-    if out is not None:
-        if out.suffix == ".parquet":
-            result.table.to_parquet(out, index=False)
-            result.status.to_parquet(out.with_name(out.stem + "_status.parquet"), index=False)
-        else:
-            result.table.to_csv(out, index=False)
-            result.status.to_csv(out.with_name(out.stem + "_status.csv"), index=False)
+    if args.out:
+        out, _ = write_batch(result, args.out)
         print(f"table written to {out} (status beside it)")
     return 0 if bool(status["converged"].all()) else 3

@@ -52,18 +52,3 @@ def _only_for_dss(spec: str, **given) -> None:
     if used:
         raise InputError(f"--case {spec!r}: {', '.join('--' + u.replace('_', '-') for u in used)} apply to "
                          "OpenDSS (.dss) files only")
-
-
-def output_folder(path: str | None, what: str) -> Path | None:
-    """Check an output folder before any work: it may exist (as a folder), or be creatable."""
-    if not path:
-        return None
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{what} {path!r} is a file; expected a folder")
-    parent = out if out.exists() else out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(f"{what} {path!r}: {parent} is not a folder")
-    return out

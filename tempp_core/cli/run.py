@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
 from ..options import ClearingOptions, Method, parse_choice
-from .inputs import load_case, output_folder
+from ..io import check_output_path, check_result_folder, write_result
+from .inputs import load_case
 from .progress import IterationPrinter
 
 OPTION_FIELDS = ("sensitivity", "cuts", "loads", "slack", "network", "ac_check", "tol", "max_iter")
@@ -21,11 +23,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     options = options_from(args)
     methods = (Method.BENDERS, Method.CENTRALIZED) if args.compare else (parse_choice(Method, "method", args.method),)
-    out = output_folder(args.out, "--out")
-    plots = output_folder(args.plots, "--plots")
-    if plots is not None:
+    if args.out:
+        check_result_folder(args.out)
+    if args.plots:
         from ..plots import check_format
 
+        check_output_path(args.plots, folder=True)
         check_format(args.plot_format)
     case = load_case(args.case, hours=args.hours, start=args.start, open_lines=args.open, disable=args.disable)
     results = {}
@@ -44,17 +47,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.compare:
         b, c = results[Method.BENDERS].objective, results[Method.CENTRALIZED].objective
         print(f"objective gap (benders - centralized): {b - c:.3e} $ ({(b - c) / abs(c):.3e} relative)")
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for method, result in results.items():
-            for name, frame in result.tables().items():
-                frame.to_csv(out / (f"{name}.csv" if len(results) == 1 else f"{method.value}_{name}.csv"), index=False)
+    if args.out:
+        out = write_result({m.value: r for m, r in results.items()} if args.compare else results[methods[0]], args.out)
         print(f"tables written to {out}/")
-    if plots is not None:
+    if args.plots:
         from ..plots import save_all
 
         for method, result in results.items():
-            folder = plots if len(results) == 1 else plots / method.value
+            folder = Path(args.plots) if len(results) == 1 else Path(args.plots) / method.value
             files = save_all(result, folder, fmt=args.plot_format)
             print(f"figures written: {', '.join(str(f) for f in files)}")
     return 0 if all(r.converged for r in results.values()) else 3

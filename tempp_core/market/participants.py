@@ -161,7 +161,7 @@ class Market:
         object.__setattr__(self, "ders", tuple(self.ders))
         object.__setattr__(self, "customers", tuple(self.customers))
         names = [d.name for d in self.ders] + [c.name for c in self.customers]
-        blank = next((n for n in names if not isinstance(n, str) or not n.strip() or n.lower() == "nan"), None)
+        blank = next((n for n in names if not isinstance(n, str) or not n.strip()), None)
         if blank is not None:
             raise CaseError(f"a participant is named {blank!r}; expected a non-empty name")
         seen: set[str] = set()

