@@ -25,13 +25,18 @@ one, so a folder cut short, mixed or edited after writing is refused rather than
 """
 from __future__ import annotations
 
-import tomllib
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 import tomli_w
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, published separately before 3.11
+    import tomli as tomllib
 
 from ..case import Case, Placement
 from ..errors import CaseError
