@@ -103,9 +103,10 @@ def der_price_cap(market) -> float:
 
 def _public_state(feeder, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(vm, P, Q) of a TEMO state in the public layout (T, n, 3), NaN on absent phases; a
-    squared voltage at or below zero (a collapsed power flow) gives |V| = 0, never NaN."""
+    squared voltage at or below zero or not finite (a collapsed power flow) gives |V| = 0, never NaN."""
     public = lambda a: np.moveaxis(a, 1, 0)  # noqa: E731  bus-major (n, T, 3) -> (T, n, 3)
-    vm = np.sqrt(np.maximum(public(state.v2), 0.0))
+    v2 = public(state.v2)
+    vm = np.sqrt(np.where((v2 > 0.0) & (v2 < np.inf), v2, 0.0))
     return (np.where(feeder.bus_phases[None], vm, np.nan), np.where(feeder.line_phases[None], public(state.P), np.nan),
             np.where(feeder.line_phases[None], public(state.Q), np.nan))
 
