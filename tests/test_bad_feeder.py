@@ -1,0 +1,196 @@
+"""Bad feeders (issue 9, class 5): every malformed array, replaced field or table cell is a
+FeederError (or, for loads read from a table, an InjectionError) whose message names the
+element or the table row and column; legal but suspicious values warn.
+
+Inputs are mutations of a valid 4-bus chain (``Feeder.from_arrays``), of a built feeder
+(``dataclasses.replace``) and of the IEEE 13 tables (``Feeder.from_tables``).
+"""
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+
+import tempp_core as tc
+from tempp_core.errors import FeederError
+from tempp_core.network.feeder.checks import FeederWarning
+
+EYE = np.eye(3) * 0.01
+NAMES = [f"n{k}" for k in range(4)]
+
+
+def arrays(**over) -> dict:
+    """Keyword arguments of a valid 4-bus chain n0 -> n1 -> n2 -> n3, with ``over`` applied."""
+    base = dict(bus_names=NAMES, line_from=NAMES[:-1], line_to=NAMES[1:], r_pu=np.tile(EYE, (3, 1, 1)),
+                x_pu=np.tile(EYE, (3, 1, 1)), swing="n0")
+    base.update(over)
+    return base
+
+
+def z_with(line: int, a: int, b: int, value: float, base: np.ndarray = EYE) -> np.ndarray:
+    """Impedances of the chain with entry (a, b) and (b, a) of ``line`` set to ``value``."""
+    z = np.tile(base, (3, 1, 1))
+    z[line, a, b] = z[line, b, a] = value
+    return z
+
+
+def one_phase_end(**over) -> dict:
+    """The chain with bus n3 and its line on phase a only."""
+    return arrays(bus_phases=["abc", "abc", "abc", "a"], line_phases=["abc", "abc", "a"], **over)
+
+
+FROM_ARRAYS = [
+    # resistance, reactance, susceptance
+    ("negative self resistance", arrays(r_pu=z_with(1, 1, 1, -0.01)), r"'n1-n2' has resistance r_bb = -0\.01"),
+    ("mutual resistance above the self resistance", arrays(r_pu=z_with(0, 0, 1, 0.02)),
+     r"'n0-n1' has a resistance matrix that is not positive semidefinite"),
+    ("negative mutual resistances of a generating line", arrays(r_pu=np.tile(EYE - 0.02 * (1 - np.eye(3)), (3, 1, 1))),
+     r"'n0-n1' .*not positive semidefinite \(smallest eigenvalue -0\.03"),
+    ("non-symmetric resistance", arrays(r_pu=np.tile(EYE + np.triu(np.full((3, 3), 1e-3), 1), (3, 1, 1))),
+     r"'n0-n1' has a non-symmetric r_pu"),
+    ("non-symmetric reactance", arrays(x_pu=np.tile(EYE + np.tril(np.full((3, 3), 1e-3), -1), (3, 1, 1))),
+     r"'n0-n1' has a non-symmetric x_pu"),
+    ("NaN resistance", arrays(r_pu=z_with(2, 0, 0, np.nan)), r"'n2-n3' has a non-finite entry in r_pu"),
+    ("infinite reactance", arrays(x_pu=z_with(1, 2, 2, np.inf)), r"'n1-n2' has a non-finite entry in x_pu"),
+    ("resistance as text", arrays(r_pu="small"), r"resistance is 'small'; expected numbers"),
+    ("resistance of the wrong shape", arrays(r_pu=np.zeros((3, 3))), r"resistance has shape \(3, 3\)"),
+    ("reactance 3x2 per line", arrays(x_pu=np.zeros((3, 3, 2))), r"reactance has shape \(3, 3, 2\).*square 3x3"),
+    ("one impedance too few", arrays(r_pu=np.tile(EYE, (2, 1, 1))), r"resistance has shape \(2, 3, 3\)"),
+    ("NaN charging", arrays(b_shunt_pu=np.full((3, 3, 3), np.nan)), r"'n0-n1' has a non-finite entry in b_shunt_pu"),
+    ("charging of the wrong shape", arrays(b_shunt_pu=np.zeros((3, 3))), r"shunt susceptance has shape \(3, 3\)"),
+    # ratios
+    ("regulator ratio 1e30", arrays(ratio=np.array([[1, 1, 1], [1e30, 1, 1], [1, 1, 1.0]])),
+     r"'n1-n2' has voltage ratio .*1e\+30.* on phase a; expected .*between 0\.5 and 2\.0"),
+    ("ratio 0.1", arrays(ratio=np.array([[1, 1, 1], [1, 1, 0.1], [1, 1, 1.0]])), r"'n1-n2' has voltage ratio .*0\.1.* phase c"),
+    ("ratio zero", arrays(ratio=np.zeros((3, 3))), r"'n0-n1' has ratio \[0\. 0\. 0\.\]; expected positive finite"),
+    ("negative ratio", arrays(ratio=-np.ones((3, 3))), r"'n0-n1' has ratio .*expected positive finite"),
+    ("NaN ratio", arrays(ratio=np.full((3, 3), np.nan)), r"'n0-n1' has ratio \[nan nan nan\]"),
+    ("ratio as text", arrays(ratio=[["1.05"] * 3, ["x"] * 3, ["1"] * 3]), r"ratio is \[\['1\.05'.*expected numbers"),
+    ("ratio of the wrong shape", arrays(ratio=np.ones(3)), r"ratio has shape \(3,\), expected \(3, 3\)"),
+    ("ratio 2.2 on a line given backwards (0.45 once turned)",
+     arrays(line_from=["n0", "n2", "n2"], line_to=["n1", "n1", "n3"], ratio=np.array([[1, 1, 1], [2.2] * 3, [1, 1, 1.0]])),
+     r"'n2-n1' has voltage ratio .*0\.4545"),
+    # phases
+    ("three-phase line into a single-phase bus", arrays(bus_phases=["abc", "abc", "abc", "a"]),
+     r"line 'n2-n3' \(-> bus 'n3'\) has phases 'abc' but bus 'n3' has only 'a'"),
+    ("line with a phase its sending bus lacks", arrays(line_phases=["abc", "a", "ab"]),
+     r"line 'n2-n3' \(bus 'n2' -> 'n3'\) has phases 'ab' but bus 'n2' has only 'a'"),
+    ("bus with a phase its line lacks", arrays(bus_phases=["abc", "abc", "ab", "ab"], line_phases=["abc", "a", "a"]),
+     r"bus 'n2' has phases 'ab' but the line feeding it, 'n1-n2', carries only 'a'"),
+    ("unknown phase letter", arrays(line_phases=["abc", "abd", "abc"]), r"line 'n1-n2' has phases 'abd'.*unknown: 'd'"),
+    ("empty phases", arrays(line_phases=["abc", "abc", ""]), r"line 'n2-n3' has phases ''"),
+    ("phases None", arrays(line_phases=["abc", None, "abc"]), r"line 'n1-n2' has phases None.*\(text\)"),
+    ("phases as a number", arrays(bus_phases=["abc", "abc", 3, "abc"]), r"bus 'n2' has phases 3"),
+    ("too few bus phase entries", arrays(bus_phases=["abc", "abc"]), r"2 bus phase entries for 4 buses"),
+    ("phase mask of the wrong shape", arrays(line_phases=np.ones((3, 2), dtype=bool)),
+     r"line phase mask has shape \(3, 2\), expected \(3, 3\)"),
+    ("capacitor on a missing phase", one_phase_end(cap_q_pu=np.array([[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0.1, 0]])),
+     r"bus 'n3' has a capacitor on a phase it lacks \(it has only 'a'\)"),
+    ("NaN capacitor", arrays(cap_q_pu=np.full((4, 3), np.nan)), r"cap_q_pu has a non-finite entry"),
+    ("capacitor as text", arrays(cap_q_pu="big"), r"cap_q_pu is 'big'; expected numbers"),
+    ("capacitors of the wrong shape", arrays(cap_q_pu=np.zeros((4, 2))), r"cap_q_pu has shape \(4, 2\)"),
+    # limits and bases
+    ("NaN lower voltage limit", arrays(v_min_pu=np.array([0.95, np.nan, 0.95, 0.95])), r"v_min_pu of 'n1' is .*nan"),
+    ("infinite upper voltage limit", arrays(v_max_pu=np.inf), r"v_max_pu of 'n0' is .*inf"),
+    ("negative lower voltage limit", arrays(v_min_pu=-0.1), r"v_min_pu of 'n0' is .*-0\.1"),
+    ("limits crossed", arrays(v_min_pu=np.array([0.9, 0.9, 1.1, 0.9])), r"bus 'n2' has v_min_pu 1\.1 >= v_max_pu 1\.05"),
+    ("zero flow limit", arrays(p_max_pu=np.array([0.5, 0.0, 0.5])), r"p_max_pu of 'n1-n2' is .*0\.0"),
+    ("NaN flow limit", arrays(q_max_pu=np.nan), r"q_max_pu of 'n0-n1' is .*nan"),
+    ("flow limits as text", arrays(p_max_pu="high"), r"p_max_pu is 'high'; expected numbers"),
+    ("flow limits of the wrong shape", arrays(p_max_pu=[0.5, 0.5]), r"p_max_pu has shape \(2,\), expected \(3,\)"),
+    ("zero swing voltage", arrays(v_swing_pu=0.0), r"v_swing_pu is \[0\. 0\. 0\.\]"),
+    ("NaN swing voltage on one phase", arrays(v_swing_pu=[1.0, np.nan, 1.0]), r"v_swing_pu is \[ 1\. nan  1\.\]"),
+    ("two swing voltages", arrays(v_swing_pu=[1.0, 1.0]), r"v_swing_pu has shape \(2,\); expected one magnitude or three"),
+    ("swing voltage as text", arrays(v_swing_pu="1.0x"), r"v_swing_pu is '1\.0x'; expected numbers"),
+    ("zero voltage base", arrays(v_base_v=np.array([2400.0, 0.0, 2400.0, 2400.0])), r"v_base_v of 'n1' is .*0\.0"),
+    ("NaN voltage base", arrays(v_base_v=np.nan), r"v_base_v of 'n0' is .*nan"),
+    ("zero power base", arrays(s_base_kva=0.0), r"s_base_kva is 0\.0"),
+    ("NaN power base", arrays(s_base_kva=np.nan), r"s_base_kva is nan"),
+    ("power base as text", arrays(s_base_kva="1000"), r"s_base_kva is '1000'"),
+    ("power base None", arrays(s_base_kva=None), r"s_base_kva is None"),
+    # names and topology
+    ("blank bus name", arrays(bus_names=["n0", "n1", "", "n3"], line_from=["n0", "n1", ""], line_to=["n1", "", "n3"]),
+     r"a bus is named ''"),
+    ("NaN bus name", arrays(bus_names=["n0", "n1", np.nan, "n3"], line_from=["n0", "n1", np.nan],
+                            line_to=["n1", np.nan, "n3"]), r"bus name 2 \(counting from 0\) is nan"),
+    ("blank line name", arrays(line_names=["a", "  ", "c"]), r"a line is named '  '"),
+    ("None line name", arrays(line_names=["a", None, "c"]), r"line name 1 \(counting from 0\) is None"),
+    ("duplicate bus name", arrays(bus_names=["n0", "n1", "n1", "n3"]), r"bus name 'n1' is used more than once"),
+    ("duplicate line name", arrays(line_names=["a", "b", "a"]), r"line name 'a' is used more than once"),
+    ("unknown receiving bus", arrays(line_to=["n1", "n2", "zz"]), r"line 'n2-zz' has receiving bus 'zz'"),
+    ("unknown sending bus", arrays(line_from=["n0", "qq", "n2"]), r"line 'qq-n2' has sending bus 'qq'"),
+    ("unknown swing bus", arrays(swing="nope"), r"swing bus 'nope' is not a bus"),
+    ("line from a bus to itself", arrays(line_from=["n0", "n1", "n2"], line_to=["n1", "n2", "n2"]),
+     r"connects bus 'n2' to itself"),
+    ("a loop", arrays(line_from=["n0", "n1", "n2", "n3"], line_to=["n1", "n2", "n3", "n1"], r_pu=np.tile(EYE, (4, 1, 1)),
+                      x_pu=np.tile(EYE, (4, 1, 1))), r"'n3-n1'.*closes a loop"),
+    ("an island", arrays(line_from=["n0", "n1"], line_to=["n1", "n2"], r_pu=np.tile(EYE, (2, 1, 1)),
+                         x_pu=np.tile(EYE, (2, 1, 1))), r"'n3' is not connected to the swing bus 'n0'"),
+    ("more sending than receiving buses", arrays(line_from=["n0", "n1", "n2", "n0"]),
+     r"4 sending buses but 3 receiving buses"),
+    ("line names of another count", arrays(line_names=["a", "b"]), r"2 line names for 3 lines"),
+]
+
+
+@pytest.mark.parametrize("label, kwargs, match", FROM_ARRAYS, ids=[c[0] for c in FROM_ARRAYS])
+def test_from_arrays_refuses(label, kwargs, match):
+    with pytest.raises(FeederError, match=match):
+        tc.Feeder.from_arrays(**kwargs)
+
+
+def _feeder() -> tc.Feeder:
+    return tc.Feeder.from_arrays(**one_phase_end())
+
+
+def _mask(rows) -> np.ndarray:
+    return np.array([[c in row for c in "abc"] for row in rows])
+
+
+REPLACED = [
+    ("NaN voltage limit", dict(v_min_pu=np.array([0.95, 0.95, np.nan, 0.95])), r"v_min_pu of 'n2' is .*nan"),
+    ("NaN flow limit", dict(p_max_pu=np.array([0.5, np.nan, 0.5])), r"p_max_pu of 'n1-n2' is .*nan"),
+    ("negative flow limit", dict(q_max_pu=np.array([0.4, 0.4, -0.4])), r"q_max_pu of 'n2-n3' is .*-0\.4"),
+    ("limits as a list of text", dict(v_max_pu=["1.05", "x", "1.05", "1.05"]),
+     r"feeder field v_max_pu is \['1\.05', 'x'.*expected an array of numbers"),
+    ("negative resistance", dict(r_pu=-np.tile(EYE, (3, 1, 1))), r"'n0-n1' has resistance r_aa = -0\.01"),
+    ("non-passive resistance", dict(r_pu=np.tile(EYE + 0.02 * (1 - np.eye(3)), (3, 1, 1))),
+     r"'n0-n1' has a resistance matrix that is not positive semidefinite"),
+    ("ratio 1e30", dict(ratio=np.full((3, 3), 1e30)), r"'n0-n1' has voltage ratio .*1e\+30"),
+    ("NaN ratio on a present phase", dict(ratio=np.array([[1, 1, 1], [1, np.nan, 1], [1, 1, 1.0]])),
+     r"'n1-n2' has voltage ratio .*nan.* phase b"),
+    ("a bus losing phases its lines still carry", dict(bus_phases=_mask(["abc", "abc", "a", "a"])),
+     r"line 'n1-n2' \(-> bus 'n2'\) has phases 'abc' but bus 'n2' has only 'a'"),
+    ("a line losing phases its bus still has", dict(line_phases=_mask(["abc", "ab", "a"])),
+     r"line 'n2-n3' \(bus 'n2' -> 'n3'\) has phases 'a'|bus 'n2' has phases 'abc' but the line feeding it"),
+    ("a bus with no phase", dict(bus_phases=_mask(["abc", "abc", "abc", ""]), line_phases=_mask(["abc", "abc", ""])),
+     r"bus 'n3' has no phase"),
+    ("a phase mask of numbers other than 0/1", dict(bus_phases=np.full((4, 3), 2)),
+     r"feeder field bus_phases is a ndarray of shape \(4, 3\); expected a phase mask"),
+    ("duplicate bus names", dict(bus_names=("n0", "n1", "n1", "n3")), r"bus name 'n1' is used more than once"),
+    ("blank line name", dict(line_names=("n0-n1", "", "n2-n3")), r"a line is named ''"),
+    ("a bus name that is not text", dict(bus_names=("n0", "n1", 2, "n3")), r"a bus is named 2"),
+    ("parents out of order", dict(parent=np.array([-1, 0, 3, 1])), r"feeder field parent must list each bus's parent"),
+    ("a second root", dict(parent=np.array([-1, 0, -1, 2])), r"feeder field parent"),
+    ("NaN power base", dict(s_base_kva=np.nan), r"s_base_kva is nan"),
+    ("power base as text", dict(s_base_kva="1000"), r"s_base_kva is '1000'"),
+    ("power base True", dict(s_base_kva=True), r"s_base_kva is True"),
+    ("NaN capacitor", dict(cap_q_pu=np.full((4, 3), np.nan)), r"cap_q_pu has a non-finite entry"),
+    ("capacitor on a missing phase", dict(cap_q_pu=np.array([[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0.2]])),
+     r"bus 'n3' has a capacitor on a phase it lacks"),
+    ("limits of the wrong length", dict(p_max_pu=np.full(4, 0.5)), r"p_max_pu has shape \(4,\); expected \(3,\)"),
+    ("infinite swing voltage", dict(v_swing_pu=np.array([1.0, np.inf, 1.0])), r"v_swing_pu is \[ 1\. inf  1\.\]"),
+    ("NaN charging", dict(b_shunt_pu=np.full((3, 3, 3), np.nan)), r"'n0-n1' has a non-finite entry in b_shunt_pu"),
+]
+
+
+@pytest.mark.parametrize("label, fields, match", REPLACED, ids=[c[0] for c in REPLACED])
+def test_replace_revalidates(label, fields, match):
+    with pytest.raises(FeederError, match=match):
+        dataclasses.replace(_feeder(), **fields)
+
+
+def test_replace_with_lists_holds_arrays():
+    """A field replaced by a list is held as an array the kernels can use, not as the list."""
+    f = dataclasses.replace(_feeder(), v_min_pu=[0.9] * 4)
+    assert isinstance(f.v_min_pu, np.ndarray) and f.v_min_pu.dtype == np.float64
+    assert not f.v_min_pu.flags.writeable
