@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from ..case import Case
+from ..errors import CaseError
 from ..messages import Transactions
 from ..network.temo import Temo
 from ..network.temo.limits import LimitExcess
@@ -39,6 +40,8 @@ def clear(case: Case, method: str | Method = Method.BENDERS, options: ClearingOp
 
     Raises
     ------
+    CaseError
+        ``case`` is not a :class:`~tempp_core.Case`.
     OptionsError
         An unknown option or a value that is not allowed (before any work starts).
     MarketInfeasibleError
@@ -46,6 +49,9 @@ def clear(case: Case, method: str | Method = Method.BENDERS, options: ClearingOp
     NetworkUnsecurableError
         No clearing keeps the network safe (names the periods).
     """
+    if not isinstance(case, Case):
+        raise CaseError(f"clear needs a Case; got a {type(case).__name__} (tempp_core.cases.load(name) or "
+                        "tempp_core.io.read_case(folder) make one)")
     method = parse_choice(Method, "method", method)
     options = ClearingOptions.build(options, **option_overrides)
     start = time.perf_counter()
