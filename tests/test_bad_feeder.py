@@ -277,7 +277,7 @@ def test_from_tables_refuses(label, tables, match):
     given = dict(buses=BUSES, lines=LINES, regulators=REGS, capacitors=CAPS, **{})
     given.update(tables)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FeederWarning)
+        warnings.simplefilter("ignore", UserWarning)  # FeederWarnings and look-alike columns: tested below
         with pytest.raises(FeederError, match=match):
             tc.Feeder.from_tables(given["buses"], given["lines"], given["regulators"], given["capacitors"])
 
