@@ -138,6 +138,9 @@ class ClearingOptions:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise OptionsError(f"unknown clearing option(s) {unknown}; known: {sorted(known)}")
+        if options is not None and not isinstance(options, cls):
+            raise OptionsError(f"options is a {type(options).__name__}; expected ClearingOptions (or keyword "
+                               "arguments such as tol=1e-6)")
         base = options if options is not None else cls()
         if not overrides:
             return base

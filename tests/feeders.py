@@ -26,7 +26,8 @@ def random_feeder_arrays(seed: int, n_bus: int, with_ratio: bool = False) -> dic
     parent, phases = random_tree(rng, n_bus, 0.5)
     n_line = n_bus - 1
     a = rng.uniform(0.001, 0.02, (n_line, 3, 3))
-    r = (a + a.transpose(0, 2, 1)) / 2 + np.eye(3) * rng.uniform(0.01, 0.05, (n_line, 1, 1))
+    # diagonally dominant (mutual terms below 0.02 each): positive definite, as a passive line's is
+    r = (a + a.transpose(0, 2, 1)) / 2 + np.eye(3) * rng.uniform(0.04, 0.08, (n_line, 1, 1))
     b = rng.uniform(0.001, 0.03, (n_line, 3, 3))
     x = (b + b.transpose(0, 2, 1)) / 2 + np.eye(3) * rng.uniform(0.02, 0.08, (n_line, 1, 1))
     ratio = 1.0 + (rng.uniform(-0.05, 0.05, (n_line, 3)) if with_ratio else 0.0) * np.ones((n_line, 3))

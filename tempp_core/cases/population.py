@@ -26,7 +26,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..case import Case, Placement
-from ..errors import InputError
+from ..errors import InjectionError, InputError
 from ..network.feeder import Feeder
 from ..market.participants import G1_COST, G2_COST, RENEWABLE_COST, DER, Customer, MainGrid, Market
 from ..units import pu_to_kw
@@ -84,6 +84,7 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
                          ("line_limit_factor", 1.0 if line_limit_factor is None else line_limit_factor)):
         if not (np.isfinite(value) and value > 0):
             raise InputError(f"populate: {label} must be a finite number > 0 (sigmas >= 0); got {value!r}")
+    p = _base_loads(feeder, p)
     rng = np.random.default_rng(seed)
     if not capacitors:
         feeder = replace(feeder, cap_q_pu=np.zeros_like(feeder.cap_q_pu))
@@ -133,6 +134,21 @@ def populate(feeder: Feeder, p: np.ndarray, q: np.ndarray | None = None, *, seed
         feeder = replace(feeder, v_min_pu=np.full(feeder.n_bus, float(v_limits[0])),
                          v_max_pu=np.full(feeder.n_bus, float(v_limits[1])))
     return Case(feeder, market, tuple(placement), name)
+
+
+def _base_loads(feeder: Feeder, p) -> np.ndarray:
+    """The base loads ``p`` (n_bus, 3) checked: numbers, finite, some positive load off the swing bus."""
+    from ..network.physics.layout import as_bus_major
+
+    as_bus_major(p, feeder.n_bus, "p", ())  # shape and numbers, as the power flow reads them
+    p = np.asarray(p, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(p).all(axis=1))
+    if bad.size:
+        raise InjectionError(f"populate: bus '{feeder.bus_names[bad[0]]}' has a non-finite base load")
+    if not (p[1:] * feeder.bus_phases[1:] > 0).any():
+        raise InjectionError("populate: no bus but the swing bus has a positive base load p; expected the loads "
+                             "that customers take the place of (p.u.)")
+    return p
 
 
 def _check_counts(**counts) -> None:

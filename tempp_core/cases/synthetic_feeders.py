@@ -22,6 +22,8 @@ Construction (all vectorized; one Numba pass for the nested phases):
 """
 from __future__ import annotations
 
+import numbers
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -38,6 +40,13 @@ _CODES = np.array([
     [0.31, 0.62, 0.07, 0.28],
     [0.41, 0.65, 0.09, 0.31],   # lateral conductor
 ])
+
+
+def _numbers(**values) -> None:
+    """Refuse arguments that are not real numbers (text, None, bools), naming them."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise InputError(f"{name} is {value!r}; expected a number")
 
 
 def synthetic(n_buses: int, *, seed: int = 0, p_continue: float = 0.85, s_base_kva: float = 1000.0,
@@ -68,9 +77,14 @@ def synthetic(n_buses: int, *, seed: int = 0, p_continue: float = 0.85, s_base_k
     p, q : ndarray (n_buses, 3)
         Base net loads, p.u., zero on absent phases.
     """
-    if isinstance(n_buses, bool) or not float(n_buses).is_integer() or n_buses < 2:
+    if isinstance(n_buses, bool) or not isinstance(n_buses, numbers.Real) or not float(n_buses).is_integer() \
+            or n_buses < 2:
         raise InputError(f"n_buses is {n_buses!r}; expected a whole number of buses, at least 2")
     n_buses = int(n_buses)
+    _numbers(p_continue=p_continue, v_min_target=v_min_target, s_base_kva=s_base_kva, v_base_v=v_base_v,
+             mean_segment_m=mean_segment_m, flow_limit_factor=flow_limit_factor)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InputError(f"seed is {seed!r}; expected a whole number >= 0")
     if not 0 <= p_continue <= 1:
         raise InputError(f"p_continue is {p_continue!r}; expected a probability in [0, 1]")
     if not 0 < v_min_target < 1:
@@ -111,7 +125,9 @@ def synthetic(n_buses: int, *, seed: int = 0, p_continue: float = 0.85, s_base_k
     p, q = load, load * tan_phi
     from ..network.physics.power_flow import power_flow
 
-    base = power_flow(feeder, p, q)
+    with warnings.catch_warnings():  # the unscaled loads may collapse; only their linear drop is used
+        warnings.simplefilter("ignore", RuntimeWarning)
+        base = power_flow(feeder, p, q)
     drop = 1.0 - np.nanmin(base.v2[1:])  # v2 = 1 - k * drop at the worst bus-phase, linear in k
     k = (1.0 - v_min_target**2) / drop if drop > 0 else 1.0
     ratings = {name: np.maximum(flow_limit_factor * k * np.nanmax(np.abs(flow), axis=1), 1e-3)

@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from ..case import Case
+from ..errors import CaseError
 from ..messages import Transactions
 from ..network.temo import Temo
 from ..network.temo.limits import LimitExcess
@@ -39,6 +40,8 @@ def clear(case: Case, method: str | Method = Method.BENDERS, options: ClearingOp
 
     Raises
     ------
+    CaseError
+        ``case`` is not a :class:`~tempp_core.Case`.
     OptionsError
         An unknown option or a value that is not allowed (before any work starts).
     MarketInfeasibleError
@@ -46,6 +49,9 @@ def clear(case: Case, method: str | Method = Method.BENDERS, options: ClearingOp
     NetworkUnsecurableError
         No clearing keeps the network safe (names the periods).
     """
+    if not isinstance(case, Case):
+        raise CaseError(f"clear needs a Case; got a {type(case).__name__} (tempp_core.cases.load(name) or "
+                        "tempp_core.io.read_case(folder) make one)")
     method = parse_choice(Method, "method", method)
     options = ClearingOptions.build(options, **option_overrides)
     start = time.perf_counter()
@@ -103,9 +109,10 @@ def der_price_cap(market) -> float:
 
 def _public_state(feeder, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(vm, P, Q) of a TEMO state in the public layout (T, n, 3), NaN on absent phases; a
-    squared voltage at or below zero (a collapsed power flow) gives |V| = 0, never NaN."""
+    squared voltage at or below zero or not finite (a collapsed power flow) gives |V| = 0, never NaN."""
     public = lambda a: np.moveaxis(a, 1, 0)  # noqa: E731  bus-major (n, T, 3) -> (T, n, 3)
-    vm = np.sqrt(np.maximum(public(state.v2), 0.0))
+    v2 = public(state.v2)
+    vm = np.sqrt(np.where((v2 > 0.0) & (v2 < np.inf), v2, 0.0))
     return (np.where(feeder.bus_phases[None], vm, np.nan), np.where(feeder.line_phases[None], public(state.P), np.nan),
             np.where(feeder.line_phases[None], public(state.Q), np.nan))
 

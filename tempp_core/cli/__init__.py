@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except InputError as exc:
         return _fail(args, exc, EXIT_INPUT)
-    except (OSError, ModuleNotFoundError) as exc:  # files, and optional extras not installed
+    except (OSError, ImportError) as exc:  # files, and optional extras not installed
         return _fail(args, exc, EXIT_INPUT)
     except NoSecureResultError as exc:
         _fail(args, exc, EXIT_NOT_SECURE)
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(args, exc: BaseException, code: int) -> int:
-    if isinstance(exc, ModuleNotFoundError):
+    if isinstance(exc, ImportError):
         message = f"{exc}; install the optional extra that provides it (README, 'Extras')"
     else:
         message = str(exc)

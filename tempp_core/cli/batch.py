@@ -6,7 +6,7 @@ import time
 
 from ..errors import InputError
 from ..io import check_batch_file, write_batch
-from .inputs import load_case
+from .inputs import load_case, output_path
 from .progress import progress_bar
 from .run import options_from
 
@@ -21,7 +21,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise InputError(f"--workers must be 0 (in-process) or more; got {args.workers}")
     options = options_from(args)
     if args.out:
-        check_batch_file(args.out)
+        output_path("--out", args.out, check_batch_file)
     case = load_case(args.case)
     scenarios = sample(case, args.scenarios, seed=args.seed)
     start = time.perf_counter()

@@ -6,6 +6,14 @@ import argparse
 from ..options import AcCheck, CutMode, LoadMode, Method, NetworkModel, Sensitivity, SlackMethod
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit code 2), as every
+    other input error of the command line."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def _choices(enum_type) -> list[str]:
     return [m.value for m in enum_type]
 
@@ -40,7 +48,7 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     from .pf import cmd_pf
     from .run import cmd_run
 
-    parser = argparse.ArgumentParser(prog="tempp", description=description,
+    parser = _Parser(prog="tempp", description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 

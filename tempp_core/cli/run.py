@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from functools import partial
 from pathlib import Path
 
 from ..options import ClearingOptions, Method, parse_choice
 from ..io import check_output_path, check_result_folder, write_result
-from .inputs import load_case
+from .inputs import load_case, output_path
 from .progress import IterationPrinter
 
 OPTION_FIELDS = ("sensitivity", "cuts", "loads", "slack", "network", "ac_check", "tol", "max_iter")
@@ -24,11 +25,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = options_from(args)
     methods = (Method.BENDERS, Method.CENTRALIZED) if args.compare else (parse_choice(Method, "method", args.method),)
     if args.out:
-        check_result_folder(args.out)
+        output_path("--out", args.out, check_result_folder)
     if args.plots:
         from ..plots import check_format
 
-        check_output_path(args.plots, folder=True)
+        output_path("--plots", args.plots, partial(check_output_path, folder=True))
         check_format(args.plot_format)
     case = load_case(args.case, hours=args.hours, start=args.start, open_lines=args.open, disable=args.disable)
     results = {}

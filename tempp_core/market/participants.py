@@ -4,6 +4,7 @@ The market side knows these and nothing about the network: no bus, phase or impe
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -26,15 +27,23 @@ ALPHA, BETA = 0.25, 0.002
 DEFAULT_POWER_FACTOR = 0.95
 
 
+def _is_number(value) -> bool:
+    """A real number (not a bool, not text)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _profile(value, n: int, what: str, allow_scalar: bool = True) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CaseError(f"{what} is {value!r}; expected numbers, one per period") from None
     if arr.ndim == 0 and allow_scalar:
         arr = np.full(n, float(arr))
     if arr.shape != (n,):
         raise CaseError(f"{what} has shape {arr.shape}; expected ({n},), one value per period")
     bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
     if bad.size:
-        raise CaseError(f"{what} is {arr[bad[0]]!r} in period {bad[0]}; expected a finite value >= 0")
+        raise CaseError(f"{what} is {float(arr[bad[0]])!r} in period {bad[0]}; expected a finite value >= 0")
     return arr
 
 
@@ -152,7 +161,7 @@ class Market:
     energy_min: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.n_periods, bool) or not float(self.n_periods).is_integer():
+        if isinstance(self.n_periods, bool) or not _is_number(self.n_periods) or not float(self.n_periods).is_integer():
             raise CaseError(f"n_periods is {self.n_periods!r}; expected a whole number of periods")
         T = int(self.n_periods)
         object.__setattr__(self, "n_periods", T)
@@ -170,13 +179,17 @@ class Market:
                 raise CaseError(f"participant name {n!r} is used more than once (or is the reserved 'MG')")
             seen.add(n)
         agg = self.aggregator
+        for name in ("price_min", "price_max", "daily_cap"):
+            value = getattr(agg, name)
+            if not (value is None and name == "daily_cap") and not _is_number(value):
+                raise CaseError(f"aggregator {name} is {value!r}; expected a number ($/kWh)")
         if not (0 <= agg.price_min < agg.price_max < np.inf) or not 0 < agg.cap(T) < np.inf:
             raise CaseError(f"aggregator limits {agg} must satisfy 0 <= price_min < price_max and daily_cap > 0")
         lmp = _profile(self.grid.lmp_per_kwh, T, "main grid lmp_per_kwh", allow_scalar=False)
-        if not (np.isfinite(self.grid.p_max_kw) and self.grid.p_max_kw >= 0):
+        if not (_is_number(self.grid.p_max_kw) and np.isfinite(self.grid.p_max_kw) and self.grid.p_max_kw >= 0):
             raise CaseError(f"main grid p_max_kw is {self.grid.p_max_kw!r}; expected a finite value >= 0")
         for d in self.ders:
-            if not (np.isfinite(d.cost_per_kwh) and d.cost_per_kwh >= 0):
+            if not (_is_number(d.cost_per_kwh) and np.isfinite(d.cost_per_kwh) and d.cost_per_kwh >= 0):
                 raise CaseError(f"DER '{d.name}' cost_per_kwh is {d.cost_per_kwh!r}; expected a finite value >= 0")
         der_p_max = np.array([d.p_max(T) for d in self.ders]).reshape(len(self.ders), T)
         derived = pbdr.customer_arrays(self.customers, T, agg, BANDS, ALPHA, BETA)

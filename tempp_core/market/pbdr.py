@@ -54,14 +54,17 @@ def customer_arrays(customers: Sequence, T: int, aggregator, bands: dict, alpha0
     p_ori = _profiles(customers, T)
     mean = p_ori.mean(axis=1)
     _check(mean <= 0, customers, "has an all-zero original load profile")
-    band = np.array([bands[c.kind] if c.band is None else c.band for c in customers], dtype=np.float64).reshape(n, 2)
-    _check(~((0 <= band[:, 0]) & (band[:, 0] <= band[:, 1])), customers,
-           "has band {}; expected 0 <= lo <= hi", lambda i: tuple(band[i]))
-    pf = np.array([c.power_factor for c in customers], dtype=np.float64)
+    band = np.array([_numbers(bands[c.kind] if c.band is None else c.band, c, "band", (2,)) for c in customers],
+                    dtype=np.float64).reshape(n, 2)
+    _check(~(np.isfinite(band).all(axis=1) & (0 <= band[:, 0]) & (band[:, 0] <= band[:, 1])), customers,
+           "has band ({}, {}); expected finite 0 <= lo <= hi", lambda i: tuple(band[i]))
+    pf = np.array([_numbers(c.power_factor, c, "power_factor") for c in customers], dtype=np.float64)
     _check(~((0 < pf) & (pf <= 1)), customers, "has power_factor {}; expected 0 < pf <= 1", lambda i: pf[i])
-    alpha = np.array([alpha0 if c.alpha is None else c.alpha for c in customers], dtype=np.float64)
-    given_beta = np.array([np.nan if c.beta is None else c.beta for c in customers], dtype=np.float64)
-    beta = np.where(np.isnan(given_beta), beta0 * p_ref / np.where(mean > 0, mean, 1.0), given_beta)
+    alpha = np.array([alpha0 if c.alpha is None else _numbers(c.alpha, c, "alpha") for c in customers], dtype=np.float64)
+    # None (not NaN) asks for the default calibration: a NaN beta is refused below
+    default_beta = np.array([c.beta is None for c in customers], dtype=bool)
+    given_beta = np.array([0.0 if c.beta is None else _numbers(c.beta, c, "beta") for c in customers], dtype=np.float64)
+    beta = np.where(default_beta, beta0 * p_ref / np.where(mean > 0, mean, 1.0), given_beta)
     _check(~(np.isfinite(alpha) & np.isfinite(beta) & (beta > 0)), customers,
            "has alpha {}, beta {}; expected finite numbers and beta > 0", lambda i: (alpha[i], beta[i]))
     price_lo, price_hi = price_interval_load(alpha[:, None], beta[:, None], aggregator.price_min, aggregator.price_max)
@@ -101,6 +104,18 @@ def _profiles(customers: Sequence, T: int) -> np.ndarray:
     _check(~(np.isfinite(p_ori) & (p_ori >= 0)).all(axis=1), customers,
            "p_ori_kw must be {} finite values >= 0".format(T))
     return p_ori
+
+
+def _numbers(value, customer, field: str, shape: tuple = ()) -> np.ndarray:
+    """A customer's field as float64 of ``shape``, or a CaseError naming the customer and field."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.shape != shape or isinstance(value, (bool, str, bytes)):
+        raise CaseError(f"customer '{customer.name}' has {field} {value!r}; expected "
+                        + ("a number" if shape == () else f"{shape[0]} numbers"))
+    return arr
 
 
 def _check(bad: np.ndarray, customers: Sequence, message: str, values=None) -> None:

@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import CaseError
+from ..errors import CaseError, FeederError
 from ..messages import TransactionLayout
 from ..units import kw_to_pu
 from .feeder import Feeder
@@ -43,12 +43,15 @@ class Placement:
 
     def share_vector(self) -> np.ndarray:
         """Share on phases a, b, c, shape (3,)."""
-        mask = parse_phases(self.phases, f"participant '{self.name}'")
+        mask = _phases(self)
         out = np.zeros(3)
         if self.shares is None:
             out[mask] = 1.0 / mask.sum()
             return out
-        shares = np.asarray(self.shares, dtype=np.float64)
+        try:
+            shares = np.asarray(self.shares, dtype=np.float64)
+        except (TypeError, ValueError):
+            shares = np.full(0, np.nan)
         if shares.shape != (mask.sum(),) or not np.isfinite(shares).all() or (shares < 0).any() \
                 or not np.isclose(shares.sum(), 1.0):
             raise CaseError(
@@ -116,7 +119,10 @@ class InjectionMap:
             buses = feeder.bus_index([c.bus for c in conns])
         except KeyError as exc:
             bad = next(c for c in conns if c.bus not in feeder.bus_names)
-            raise CaseError(f"participant '{bad.name}' is placed at bus {bad.bus!r}, which is not on the feeder") from exc
+            hint = f" (bus names are text: '{bad.bus}')" if not isinstance(bad.bus, str) and str(bad.bus) in \
+                feeder.bus_names else ""
+            raise CaseError(f"participant '{bad.name}' is placed at bus {bad.bus!r}, which is not on the feeder"
+                            f"{hint}") from exc
         shares = _share_matrix(conns)
         lacks = np.flatnonzero(((shares > 0) & ~feeder.bus_phases[buses]).any(axis=1))
         if lacks.size:
@@ -171,13 +177,21 @@ class InjectionMap:
         return self.Gp.T @ gp + self.Gq.T @ gq
 
 
+def _phases(place: Placement) -> np.ndarray:
+    """The phase mask of a placement; a CaseError (the case's data, not the feeder's) if unreadable."""
+    try:
+        return parse_phases(place.phases, f"participant '{place.name}'")
+    except FeederError as exc:
+        raise CaseError(str(exc)) from None
+
+
 def _share_matrix(conns: Sequence[Placement]) -> np.ndarray:
     """Shares on phases a, b, c of every placement, (n, 3): phase strings are parsed once
     each, equal splits vectorized; explicit shares go through :meth:`Placement.share_vector`."""
     first_user = {}
     for c in conns:
         first_user.setdefault(c.phases, c.name)
-    masks = {ph: parse_phases(ph, f"participant '{name}'") for ph, name in first_user.items()}
+    masks = {ph: _phases(Placement(name, "", ph)) for ph, name in first_user.items()}
     out = np.array([masks[c.phases] if c.shares is None else np.zeros(3) for c in conns], dtype=np.float64)
     out = out / np.maximum(out.sum(axis=1, keepdims=True), 1.0)
     for k, c in enumerate(conns):

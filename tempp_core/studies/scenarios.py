@@ -17,12 +17,14 @@ so TEMO can assess all scenarios in one batch.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import replace
 
 import numpy as np
 
 from ..case import Case
 from ..cases.noise import ar1_factors
+from ..errors import InputError
 from ..market.participants import Market
 
 
@@ -36,12 +38,14 @@ def sample(case: Case, n: int, seed: int = 0, *, renewable_sigma: float = 0.25, 
         Named ``'<case>-s<k>'``; same feeder and placement objects as ``case``.
     """
     if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
+        raise InputError(f"n must be at least 1, got {n}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InputError(f"seed is {seed!r}; expected a whole number >= 0")
     for name, value in (("renewable_sigma", renewable_sigma), ("load_sigma", load_sigma), ("lmp_sigma", lmp_sigma)):
         if not value >= 0:
-            raise ValueError(f"{name} must be >= 0, got {value}")
+            raise InputError(f"{name} must be >= 0, got {value}")
     if not -1 < correlation < 1:
-        raise ValueError(f"correlation must be in (-1, 1), got {correlation}")
+        raise InputError(f"correlation must be in (-1, 1), got {correlation}")
     m = case.market
     T = m.n_periods
     rng = np.random.default_rng(seed)

@@ -1,6 +1,8 @@
 """Read an OpenDSS model: the feeder, its base loads and the data around them."""
 from __future__ import annotations
 
+import numbers
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -128,7 +130,15 @@ def read_dss_model(path, *, s_base_kva: float = DEFAULT_S_BASE_KVA, open_lines: 
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError("read_dss needs OpenDSS: pip install 'tempp_core[dss]'") from exc
     path = Path(path)
+    if isinstance(s_base_kva, bool) or not isinstance(s_base_kva, numbers.Real) or not np.isfinite(s_base_kva) \
+            or s_base_kva <= 0:
+        raise FeederError(f"s_base_kva is {s_base_kva!r}; expected a positive finite power base (kVA per phase)")
     skipped = compile_definitions(dss, path)
+    try:
+        dss.Circuit.Name()
+    except dss.DSSException:
+        raise FeederError(f"{path.name} defines no circuit: expected 'New Circuit.<name> ...' before the "
+                          "elements") from None
     _apply(dss, open_lines, disable, path.name)
     _refuse_unsupported(dss, path.name)
     dss.Text.Command("set mode=snapshot")
@@ -147,6 +157,10 @@ def read_dss_model(path, *, s_base_kva: float = DEFAULT_S_BASE_KVA, open_lines: 
     tree = [br for br, on in zip(branches, reached) if on]
     on_tree = {b for br in tree for b in (br.bus1, br.bus2)} | {swing}
     isolated = tuple(sorted({b for br in branches for b in (br.bus1, br.bus2)} - on_tree))
+    if isolated:
+        warnings.warn(f"{path.name}: {len(isolated)} bus(es) not connected to the source are left out, with what "
+                      f"connects there: {', '.join(isolated[:5])}{' ...' if len(isolated) > 5 else ''}",
+                      UserWarning, stacklevel=2)
     feeder = _feeder(tree, swing, bases, s_base_kva, v_swing, dss, secondary, options)
     loads = tables.read_loads(dss, secondary)
     model = DssModel(
@@ -190,7 +204,11 @@ def _apply(dss, open_lines: Sequence[str], disable: Sequence[str], file: str) ->
                 raise FeederError(f"{file}: disable names {target!r}, which is not an element of the model")
             dss.Text.Command(f"disable {target}")
             continue
-        if dss.Circuit.SetActiveClass(target) < 0:
+        try:
+            known_class = dss.Circuit.SetActiveClass(target) >= 0
+        except dss.DSSException:
+            known_class = False
+        if not known_class:
             raise FeederError(f"{file}: disable names {target!r}, which is not an OpenDSS class")
         for element in dss.ActiveClass.AllNames():
             if element and element.lower() != "none":

@@ -75,7 +75,20 @@ def compile_definitions(dss, path: Path) -> tuple[SkippedCommand, ...]:
         _run_file(dss, Path(path).resolve(), skipped, None, set(), False)
     finally:
         os.chdir(cwd)
+    _refuse_unknown_verbs(dss, skipped)
     return tuple(skipped)
+
+
+def _refuse_unknown_verbs(dss, skipped: list[SkippedCommand]) -> None:
+    """A skipped line whose verb OpenDSS does not know (not even as an abbreviation) is a typo,
+    e.g. 'Nwe Line...': refused, as OpenDSS would, rather than left out of the model unseen."""
+    commands = [dss.Executive.Command(k).lower() for k in range(1, dss.Executive.NumCommands() + 1)]
+    for s in skipped:
+        verb, rest = _split_verb(s.command)
+        assignment = re.match(r"[^\s=]+\s*=", s.command) is not None  # `kw=10`: edits the active element
+        if s.reason == "not a definition command" and not assignment and not any(c.startswith(verb) for c in commands):
+            raise FeederError(f"{s.file}:{s.line}: {s.command!r} starts with {verb!r}, which is not an OpenDSS "
+                              "command; expected a definition such as 'New Line.l1 bus1=a bus2=b ...'")
 
 
 def _read(path: Path, included_from: str | None) -> str:

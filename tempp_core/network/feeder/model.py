@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from .. import topology
 from ...units import DEFAULT_S_BASE_KVA, DEFAULT_V_BASE_V
-from .checks import check_values
+from .checks import check_values, coerced_fields
 from .lindist import lindist_matrices
 from .phases import parse_phases, phase_string
 
@@ -88,6 +88,8 @@ class Feeder:
     child: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        for name, value in coerced_fields(self).items():  # dataclasses.replace may bring lists or text
+            object.__setattr__(self, name, value)
         check_values(self)  # also when re-created with dataclasses.replace
         MP, MQ = lindist_matrices(self.r_pu, self.x_pu, self.line_phases)
         ptr, child = topology.children_csr(self.parent)

@@ -16,7 +16,10 @@ def parse_phases(text: object, element: str) -> np.ndarray:
     FeederError
         If the string is empty or holds a letter other than a, b, c.
     """
-    letters = str(text).strip().lower()
+    if not isinstance(text, str):
+        raise FeederError(f"{element} has phases {text!r}: expected a non-empty combination of the letters "
+                          "'a', 'b', 'c' (text)")
+    letters = text.strip().lower()
     unknown = sorted(set(letters) - set(PHASE_LETTERS))
     if unknown or not letters:
         raise FeederError(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...errors import FeederError
+from ...errors import FeederError, InjectionError
 from .phases import PHASE_LETTERS
 
 _PAIRS = [(a, b) for i, a in enumerate(PHASE_LETTERS) for b in PHASE_LETTERS[i:]]
@@ -126,11 +126,21 @@ def bus_names_of(buses: pd.DataFrame) -> pd.Series:
     return pd.Series(names, index=pd.Index(ids, dtype=object), dtype=object)
 
 
+#: Values of a branch's ``status`` (any case); blank means closed.
+STATUS_VALUES = ("OPEN", "CLOSED")
+
+
 def closed_lines(lines: pd.DataFrame) -> pd.DataFrame:
     """Rows of a branch table that are in service (status not OPEN)."""
     if "status" not in lines.columns:
         return lines
-    return lines[lines["status"].astype(str).str.strip().str.upper() != "OPEN"]
+    status = lines["status"].astype(object).where(lines["status"].notna(), "").astype(str).str.strip().str.upper()
+    unknown = np.flatnonzero(~status.isin(STATUS_VALUES + ("",)).to_numpy())
+    if unknown.size:
+        k = unknown[0]
+        raise FeederError(f"{_label(lines, 'branch')} row {lines.index[k]}: status is {lines['status'].iloc[k]!r}; "
+                          "expected OPEN, CLOSED or blank (closed)")
+    return lines[(status != "OPEN").to_numpy()]
 
 
 #: Columns each table may have (others are ignored; ones that resemble these are named in a warning).
@@ -185,6 +195,7 @@ def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
         )
     live = closed_lines(lines)
     fb, tb = live["fb"].astype(str), live["tb"].astype(str)
+    _unique(fb + " -> " + tb, what_line, "branch fb -> tb")  # parallel closed rows would close a loop
     unknown = ~fb.isin(names.index) | ~tb.isin(names.index)
     if unknown.any():
         row = unknown.to_numpy().argmax()
@@ -216,11 +227,11 @@ def feeder_arrays_from_tables(buses: pd.DataFrame, lines: pd.DataFrame,
         if column in live.columns:
             kwargs[key] = column_numbers(live, column, what_line)
     if "s_base" in buses.columns:
-        bases = column_numbers(buses, "s_base", what_bus)
+        bases = column_numbers(buses, "s_base", what_bus, blank=None)
         if len(bases) and not (bases == bases[0]).all():
             k = int(np.flatnonzero(bases != bases[0])[0])
-            raise FeederError(f"{what_bus} row {buses.index[k]}: s_base is {bases[k]!r} VA but the first row says "
-                              f"{bases[0]!r}; expected one power base per feeder")
+            raise FeederError(f"{what_bus} row {buses.index[k]}: s_base is {bases[k]:g} VA but the first row says "
+                              f"{bases[0]:g}; expected one power base per feeder")
         kwargs["s_base_kva"] = float(bases[0]) / 1000.0
     vcols = [f"v_{p}" for p in PHASE_LETTERS]
     if all(c in buses.columns for c in vcols):
@@ -275,18 +286,37 @@ def _ratios(lines: pd.DataFrame, regulators: pd.DataFrame) -> np.ndarray:
 
 
 def loads_from_table(feeder, buses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Base loads ``(p, q)`` in p.u., shape (n_bus, 3), in the feeder's bus order."""
+    """Base loads ``(p, q)`` in p.u., shape (n_bus, 3), in the feeder's bus order.
+
+    Raises
+    ------
+    InjectionError
+        Naming the row and column of a load that is text, blank or not finite, or on a phase
+        its bus lacks.
+    """
     what = _label(buses, "bus")
     buses = _numbered(buses)
     names = bus_names_of(buses)
     idx = feeder.bus_index(names.to_numpy())
     p = np.zeros((feeder.n_bus, 3))
     q = np.zeros((feeder.n_bus, 3))
-    for k, ph in enumerate(PHASE_LETTERS):
-        if f"pl_{ph}" in buses.columns:
-            p[idx, k] = column_numbers(buses, f"pl_{ph}", what)
-        if f"ql_{ph}" in buses.columns:
-            q[idx, k] = column_numbers(buses, f"ql_{ph}", what)
+    for out, kind in ((p, "pl"), (q, "ql")):
+        for k, ph in enumerate(PHASE_LETTERS):
+            column = f"{kind}_{ph}"
+            if column not in buses.columns:
+                continue
+            values = column_numbers(buses, column, what, blank=None, error=InjectionError)
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                j = bad[0]
+                raise InjectionError(f"{what} row {buses.index[j]} (bus '{names.iloc[j]}'): {column} is "
+                                     f"{values[j]:g}; expected a finite load (p.u., 0 for none)")
+            lacks = np.flatnonzero((values != 0) & ~feeder.bus_phases[idx, k])
+            if lacks.size:
+                j = lacks[0]
+                raise InjectionError(f"{what} row {buses.index[j]} (bus '{names.iloc[j]}'): {column} is "
+                                     f"{values[j]:g} but the bus has only phase(s) '{feeder.phase_string(idx[j])}'")
+            out[idx, k] = values
     return p, q
 
 

@@ -5,6 +5,7 @@ The caller's arrays are never modified.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Sequence
 
 import numpy as np
@@ -12,10 +13,13 @@ import pandas as pd
 
 from .. import topology
 from ...errors import FeederError
-from .phases import parse_phases, phase_string
+from .phases import parse_phases
 
 
 def _names(values: Sequence, what: str) -> tuple[str, ...]:
+    missing = next((k for k, v in enumerate(values) if v is None or (isinstance(v, float) and np.isnan(v))), None)
+    if missing is not None:
+        raise FeederError(f"{what} name {missing} (counting from 0) is {values[missing]!r}; expected a non-empty name")
     names = tuple(np.asarray(values).astype(str).tolist())
     # object dtype: pandas 3 would otherwise convert to Arrow strings and back (~2x slower)
     index = pd.Index(names, dtype=object)
@@ -43,7 +47,7 @@ def _phase_masks(values, n: int, kind: str, names: tuple[str, ...], default: str
             raise FeederError(f"{kind} phase mask has shape {arr.shape}, expected ({n}, 3)")
         return arr.copy()
     if len(values) != n:
-        raise FeederError(f"{len(values)} {kind} phase entries for {n} {kind}s")
+        raise FeederError(f"{len(values)} {kind} phase entries for {n} {kind}{'es' if kind == 'bus' else 's'}")
     cache: dict[str, np.ndarray] = {}
     out = np.empty((n, 3), dtype=bool)
     for k, text in enumerate(values):
@@ -66,8 +70,16 @@ def _per_element(value, n: int, what: str) -> np.ndarray:
     return arr
 
 
+def _numbers(value, what: str) -> np.ndarray:
+    """A copy of ``value`` as float64, or a FeederError naming ``what``."""
+    try:
+        return np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise FeederError(f"{what} is {value!r}; expected numbers") from None
+
+
 def _impedance(value, n_line: int, what: str) -> np.ndarray:
-    arr = np.array(value, dtype=np.float64)
+    arr = _numbers(value, what)
     if arr.shape != (n_line, 3, 3):
         raise FeederError(
             f"{what} has shape {arr.shape}; expected a square 3x3 matrix per line, i.e. ({n_line}, 3, 3)"
@@ -79,7 +91,8 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
                  line_names, ratio, v_min_pu, v_max_pu, p_max_pu, q_max_pu, v_swing_pu,
                  s_base_kva, v_base_v, cap_q_pu=None, b_shunt_pu=None):
     """Validate, orient from the swing bus, reorder depth-first and build ``cls``."""
-    if not np.isfinite(s_base_kva) or s_base_kva <= 0:
+    if isinstance(s_base_kva, bool) or not isinstance(s_base_kva, numbers.Real) or not np.isfinite(s_base_kva) \
+            or s_base_kva <= 0:
         raise FeederError(f"s_base_kva is {s_base_kva!r}; expected a positive finite power base (kVA per phase)")
     buses = _names(bus_names, "bus")
     n_bus = len(buses)
@@ -101,7 +114,7 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
     r = _impedance(r_pu, n_line, "resistance")
     x = _impedance(x_pu, n_line, "reactance")
     lph = _phase_masks(line_phases, n_line, "line", lines, "abc")
-    ratio_arr = np.ones((n_line, 3)) if ratio is None else np.array(ratio, dtype=np.float64)
+    ratio_arr = np.ones((n_line, 3)) if ratio is None else _numbers(ratio, "ratio")
     if ratio_arr.shape != (n_line, 3):
         raise FeederError(f"ratio has shape {ratio_arr.shape}, expected ({n_line}, 3)")
     if not (np.isfinite(ratio_arr) & (ratio_arr > 0)).all():  # inverted below: checked fully by the feeder
@@ -113,10 +126,13 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
     pmax = _per_element(p_max_pu, n_line, "p_max_pu")
     qmax = _per_element(q_max_pu, n_line, "q_max_pu")
     b_sh = np.zeros((n_line, 3, 3)) if b_shunt_pu is None else _impedance(b_shunt_pu, n_line, "shunt susceptance")
-    caps = np.zeros((n_bus, 3)) if cap_q_pu is None else np.array(cap_q_pu, dtype=np.float64)
+    caps = np.zeros((n_bus, 3)) if cap_q_pu is None else _numbers(cap_q_pu, "cap_q_pu")
     if caps.shape != (n_bus, 3):
         raise FeederError(f"cap_q_pu has shape {caps.shape}, expected ({n_bus}, 3)")
-    vswing = np.broadcast_to(np.asarray(v_swing_pu, dtype=np.float64), (3,)).copy()
+    vswing = _numbers(v_swing_pu, "v_swing_pu")
+    if vswing.shape not in ((), (3,)):
+        raise FeederError(f"v_swing_pu has shape {vswing.shape}; expected one magnitude or three (phases a, b, c)")
+    vswing = np.broadcast_to(vswing, (3,)).copy()
 
     tree = topology.orient_tree(n_bus, fb, tb, root, buses, lines)
     order, lo = tree.bus_order, tree.line_order
@@ -128,30 +144,8 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
     bph[1:] = lph if declared is None else declared[1:]
     ordered_buses = tuple(np.asarray(buses, dtype=object)[order].tolist())
     ordered_lines = tuple(np.asarray(lines, dtype=object)[lo].tolist())
-    # Phase consistency, for every line at once: upstream must have the line's phases,
-    # and a bus may only have phases its feeding line brings.
-    upstream_lacks = np.flatnonzero((lph & ~bph[parent[1:]]).any(axis=1))
-    if upstream_lacks.size:
-        k = upstream_lacks[0]
-        raise FeederError(
-            f"line '{ordered_lines[k]}' (bus '{ordered_buses[parent[k + 1]]}' -> '{ordered_buses[k + 1]}') "
-            f"has phases '{phase_string(lph[k])}' but bus '{ordered_buses[parent[k + 1]]}' has only "
-            f"'{phase_string(bph[parent[k + 1]])}'"
-        )
-    overhang = np.flatnonzero((lph & ~bph[1:]).any(axis=1))
-    if overhang.size and declared is not None:
-        k = overhang[0]
-        raise FeederError(
-            f"line '{ordered_lines[k]}' (-> bus '{ordered_buses[k + 1]}') has phases '{phase_string(lph[k])}' but bus "
-            f"'{ordered_buses[k + 1]}' has only '{phase_string(bph[k + 1])}'"
-        )
-    unfed = np.flatnonzero((bph[1:] & ~lph).any(axis=1))
-    if unfed.size:
-        k = unfed[0]
-        raise FeederError(
-            f"bus '{ordered_buses[k + 1]}' has phases '{phase_string(bph[k + 1])}' but the line feeding it, "
-            f"'{ordered_lines[k]}', carries only '{phase_string(lph[k])}'"
-        )
+    # Phase consistency (a line carries the phases of the bus it feeds, and only phases its
+    # sending bus has) is checked by the feeder itself (checks.check_values).
     ratio_o = ratio_arr[lo]
     rev = tree.line_reversed
     # The impedance sits on the sending side of the ratio: turning a line around moves it to
@@ -163,11 +157,6 @@ def build_feeder(cls, *, bus_names, line_from, line_to, r_pu, x_pu, swing, bus_p
     ratio_o[rev] = 1.0 / ratio_o[rev]
     mask = (lph[:, :, None] & lph[:, None, :])
     caps = caps[order]
-    lacks_cap = np.flatnonzero(((caps != 0) & ~bph).any(axis=1))
-    if lacks_cap.size:
-        k = lacks_cap[0]
-        raise FeederError(f"bus '{ordered_buses[k]}' has a capacitor on a phase it lacks (it has only "
-                          f"'{phase_string(bph[k])}')")
     return cls(
         bus_names=ordered_buses,
         bus_phases=bph,

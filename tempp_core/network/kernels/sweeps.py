@@ -137,7 +137,8 @@ def voltage_sweep(parent, bus_phase, ratio2, MP, MQ, v_root, P, Q, v2, vm, mark_
                     for g in range(3):
                         s += MP[line, f, g] * P[line, b, g] + MQ[line, f, g] * Q[line, b, g]
                     v2[j, b, f] = s
-                    vm[j, b, f] = np.sqrt(s) if s > 0.0 else 0.0  # collapsed: see power_flow
+                    # collapsed (v2 <= 0) or overflowed (non-finite): 0, see power_flow
+                    vm[j, b, f] = np.sqrt(s) if 0.0 < s < np.inf else 0.0
             elif mark_absent:
                 for b in range(nb):
                     v2[j, b, f] = np.nan

@@ -31,7 +31,11 @@ def as_bus_major(values, n: int, what: str, batch: tuple[int, ...] | None = None
     batch : tuple
         The leading batch shape (B is its product).
     """
-    arr = np.asarray(values, dtype=np.float64)
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InjectionError(f"{what} is not an array of numbers (got {type(values).__name__}); expected p.u. "
+                             f"values of shape (..., {n}, 3)") from None
     if arr.ndim < 2 or arr.shape[-2:] != (n, 3):
         raise InjectionError(f"{what} has shape {arr.shape}; expected (..., {n}, 3)")
     if batch is not None and arr.shape[:-2] != batch:

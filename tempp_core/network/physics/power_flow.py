@@ -51,13 +51,14 @@ class PowerFlowResult:
     ----------
     v2, vm : ndarray (..., n_bus, 3)
         Squared and plain voltage magnitudes, p.u. (NaN on absent phases). Where the load
-        drives v2 to zero or below (voltage collapse: the linear model has no solution there)
-        vm is 0 and :attr:`collapsed` is True.
+        drives v2 to zero or below (voltage collapse: the linear model has no solution there),
+        or where loads and impedances so large that the arithmetic overflows leave v2
+        non-finite, vm is 0 and :attr:`collapsed` is True.
     P, Q : ndarray (..., n_line, 3)
         Active and reactive flow at the sending end of each line, p.u. (NaN on absent phases).
     feeder : Feeder
     collapsed : bool ndarray (..., n_bus, 3)
-        Present bus-phases whose squared voltage is at or below zero.
+        Present bus-phases whose squared voltage is at or below zero, or not finite.
     """
 
     v2: np.ndarray
@@ -138,10 +139,12 @@ def power_flow(feeder: Feeder, p, q, *, out: PowerFlowBuffers | None = None) -> 
             f"buffers hold {out.v2.shape[:2]} (bus, batch); this call needs ({feeder.n_bus}, {nb})"
         )
     solve_bus_major(feeder, p_bm, q_bm, out)
-    collapsed = to_public(out.v2, batch) <= 0.0  # NaN on absent phases compares False
+    # The kernel writes vm = 0 exactly where v2 <= 0 or v2 is not finite (vm is NaN on absent phases).
+    collapsed = to_public(out.vm, batch) == 0.0
     if collapsed.any():
         where = np.argwhere(collapsed)[0]
-        warnings.warn(f"power_flow: the voltage collapses (v2 <= 0) on {int(collapsed.sum())} bus-phase(s), first at "
+        warnings.warn(f"power_flow: the voltage collapses (v2 <= 0 or not finite) on {int(collapsed.sum())} "
+                      f"bus-phase(s), first at "
                       f"bus '{feeder.bus_names[where[-2]]}' phase {'abc'[where[-1]]}; see result.collapsed",
                       RuntimeWarning, stacklevel=2)
     return PowerFlowResult(
@@ -167,12 +170,21 @@ def solve_bus_major(feeder: Feeder, p_bm: np.ndarray, q_bm: np.ndarray, out: Pow
     # rows finds any non-finite input without another pass over the batch.
     head = feeder.child[feeder.child_ptr[0]:feeder.child_ptr[1]] - 1
     if not (np.isfinite(out.P[head]).all() and np.isfinite(out.Q[head]).all()):
-        _raise_non_finite(feeder, p_bm, q_bm)
+        _raise_non_finite(feeder, p_bm, q_bm, out.P, out.Q, head)
     v_root = np.broadcast_to(feeder.v_swing_pu**2, (p_bm.shape[1], 3)).copy()
     voltage_sweep(feeder.parent, feeder.bus_phases, feeder.ratio2, feeder.MP, feeder.MQ, v_root,
                   out.P, out.Q, out.v2, out.vm, mark_absent)
 
 
-def _raise_non_finite(feeder: Feeder, p_bm: np.ndarray, q_bm: np.ndarray) -> None:
+def _raise_non_finite(feeder: Feeder, p_bm: np.ndarray, q_bm: np.ndarray, P: np.ndarray, Q: np.ndarray,
+                      head: np.ndarray) -> None:
+    """Name the first bus with a non-finite load or, when every load is finite, the line whose
+    flow (the sum of the loads below it) overflowed."""
     bad = np.flatnonzero(~(np.isfinite(p_bm) & np.isfinite(q_bm)).all(axis=(1, 2)))
-    raise InjectionError(f"bus '{feeder.bus_names[bad[0]]}' has a non-finite load")
+    if bad.size:
+        raise InjectionError(f"bus '{feeder.bus_names[bad[0]]}' has a non-finite load")
+    line = head[np.flatnonzero(~(np.isfinite(P[head]) & np.isfinite(Q[head])).all(axis=(1, 2)))[0]]
+    largest = float(max(np.abs(p_bm).max(), np.abs(q_bm).max()))
+    raise InjectionError(f"the loads below line '{feeder.line_names[line]}' add up to a non-finite flow (the largest "
+                         f"is {largest:.3g} p.u. of s_base_kva {feeder.s_base_kva:g}); expected loads in p.u., "
+                         "small enough to add up")
