@@ -172,6 +172,25 @@ def _cmd_bench_modes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_privacy(args: argparse.Namespace) -> int:
+    from .privacy import compare, learning_figure, trade_off_table
+
+    case = _load_case(args.case)
+    print(f"auditing '{case.name}': {args.scenarios} clearings per mode, {args.fresh} fresh markets ...",
+          file=sys.stderr, flush=True)
+    audits = compare(case, privacy=args.privacy.split(","), cuts=args.cuts.split(","), scenarios=args.scenarios,
+                     fresh=args.fresh, seed=args.seed)
+    table = trade_off_table(audits)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"table written to {args.out}")
+    if args.plot:
+        learning_figure(audits).savefig(args.plot, dpi=110)
+        print(f"figure written to {args.plot}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tempp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -218,6 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
     md.add_argument("--max-iter", type=int, default=100)
     md.add_argument("--out", metavar="FILE", help="write the table as CSV")
     md.set_defaults(func=_cmd_bench_modes)
+    pv = sub.add_parser("privacy", help="audit what the market learns from TEMO's cuts, per privacy option")
+    pv.add_argument("--case", default="paper", help="embedded case name or a case folder (small feeders)")
+    pv.add_argument("--scenarios", type=int, default=20, help="market variants cleared in turn")
+    pv.add_argument("--fresh", type=int, default=5, help="new variants the market then clears with its cuts alone")
+    pv.add_argument("--seed", type=int, default=0)
+    pv.add_argument("--cuts", default="constraint", help="cut modes, comma-separated (period, aggregate, constraint)")
+    pv.add_argument("--privacy", default="exact,mix,coarse,withhold,private", help="privacy options, comma-separated")
+    pv.add_argument("--out", metavar="FILE", help="write the trade-off table as CSV")
+    pv.add_argument("--plot", metavar="FILE", help="write the learning figure (PNG; needs the plot extra)")
+    pv.set_defaults(func=_cmd_privacy)
     return parser
 
 

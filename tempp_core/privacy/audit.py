@@ -112,6 +112,8 @@ class PrivacyAudit:
         After each clearing, in order (binding counts 0: not known until the end).
     clearings : tuple of ClearingRecord
     fresh : tuple of FreshRecord
+        The operational test; scenarios without any secure clearing (centralized infeasible)
+        are listed but not counted in the summary.
     library_size : int
         Cuts in the market's library (every distinct cut at every period it fits).
     """
@@ -129,10 +131,12 @@ class PrivacyAudit:
     def summary(self) -> dict:
         """The audit in one flat record (see :meth:`to_frame`)."""
         ok = [c for c in self.clearings if c.status == "optimal"]
+        securable = [f for f in self.fresh if np.isfinite(f.reference)]  # a secure clearing exists
         tol = self.options.tol
         return dict(
             case=self.case, cuts=self.options.cuts.value, privacy=self.options.privacy.value,
-            clearings=len(self.clearings), secure=len(ok),
+            clearings=len(self.clearings), securable=sum(np.isfinite(c.reference) for c in self.clearings),
+            secure=len(ok),
             iterations=float(np.mean([c.iterations for c in ok])) if ok else np.nan,
             cuts_sent=float(np.mean([c.cuts for c in ok])) if ok else np.nan,
             time_s=float(np.mean([c.time_s for c in ok])) if ok else np.nan,
@@ -143,8 +147,8 @@ class PrivacyAudit:
             true_rank=int(np.linalg.matrix_rank(self.truth.representatives())),
             **asdict(self.leakage),
             library_size=self.library_size,
-            fresh=len(self.fresh), fresh_safe=sum(f.safe(tol) for f in self.fresh),
-            fresh_optimal=sum(f.safe(tol) and abs(f.gap) <= OPTIMAL_GAP for f in self.fresh),
+            fresh=len(securable), fresh_safe=sum(f.safe(tol) for f in securable),
+            fresh_optimal=sum(f.safe(tol) and abs(f.gap) <= OPTIMAL_GAP for f in securable),
         )
 
     def to_frame(self, table: str = "summary") -> pd.DataFrame:
@@ -176,9 +180,17 @@ class References:
 
     @classmethod
     def of(cls, case: Case, scenarios: int, fresh: int, seed: int, options: ClearingOptions) -> "References":
+        """The centralized optimum of every variant; NaN where none is secure (or the market
+        cannot clear)."""
         runs, tests = _scenarios(case, scenarios, fresh, seed)
-        return cls(tuple(solve_centralized(c, options).objective for c in runs),
-                   tuple(solve_centralized(c, options).objective for c in tests))
+        return cls(tuple(map(_optimum, runs, [options] * len(runs))), tuple(map(_optimum, tests, [options] * len(tests))))
+
+
+def _optimum(case: Case, options: ClearingOptions) -> float:
+    try:
+        return solve_centralized(case, options).objective
+    except TemppError:
+        return float("nan")
 
 
 def audit(case: Case, scenarios: int = 20, options: ClearingOptions | None = None, *, fresh: int = 5,

@@ -8,7 +8,7 @@ import pandas as pd
 from .audit import PrivacyAudit
 
 #: Columns of the trade-off table, in order (see :meth:`PrivacyAudit.summary`).
-TRADE_OFF_COLUMNS = ["case", "cuts", "privacy", "secure", "clearings", "iterations", "time_s", "gap_max",
+TRADE_OFF_COLUMNS = ["case", "cuts", "privacy", "clearings", "securable", "secure", "iterations", "time_s", "gap_max",
                      "true_rows", "binding_rows", "rows_exact", "rows_close", "binding_exact", "binding_close",
                      "rhs_exact", "median_error", "flow_partitions", "partitions", "rank", "true_rank",
                      "binding_in_span", "fresh", "fresh_safe", "fresh_optimal"]
