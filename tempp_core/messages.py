@@ -189,7 +189,8 @@ class TemoReply:
     Attributes
     ----------
     violation : float
-        Φ* = E*, the total safety-constraint violation (p.u., summed over constraints).
+        Φ* = E*, the total safety-constraint violation (p.u., summed over constraints); NaN
+        while unsafe when TEMO withholds it (``privacy='withhold'`` or ``'private'``), then 0.
     cuts : tuple of FeasibilityCut
         Empty when ``violation`` is within tolerance.
     """
