@@ -173,7 +173,7 @@ def _cmd_bench_modes(args: argparse.Namespace) -> int:
 
 
 def _cmd_privacy(args: argparse.Namespace) -> int:
-    from .privacy import compare, learning_figure, trade_off_table
+    from .privacy import compare, learning_figure, learning_table, trade_off_table
 
     case = _load_case(args.case)
     print(f"auditing '{case.name}': {args.scenarios} clearings per mode, {args.fresh} fresh markets ...",
@@ -186,7 +186,7 @@ def _cmd_privacy(args: argparse.Namespace) -> int:
         table.to_csv(args.out, index=False)
         print(f"table written to {args.out}")
     if args.plot:
-        learning_figure(audits).savefig(args.plot, dpi=110)
+        learning_figure(learning_table(audits)).savefig(args.plot, dpi=110)
         print(f"figure written to {args.plot}")
     return 0
 

@@ -23,7 +23,7 @@ from tempp_core.network.feeder import Feeder
 from tempp_core.network.temo import Temo
 from tempp_core.network.temo.privacy import KEEP, coarsen, loosen
 from tempp_core.options import ClearingOptions, PrivacyMode
-from tempp_core.privacy import TrueRows, audit, learning_figure, trade_off_table
+from tempp_core.privacy import TrueRows, audit, learning_figure, learning_table, trade_off_table
 
 from tests.market_cases import max_violation, random_case
 
@@ -174,13 +174,15 @@ def _cuts_sent(case, options, seed=5):
     return run.outcome, run.cuts_sent
 
 
+@pytest.mark.filterwarnings("ignore:Benders stopped after max_iter")
 @pytest.mark.parametrize("privacy", MODES)
 @pytest.mark.parametrize("cuts", ["constraint", "period"])
 def test_every_option_sends_valid_cuts(random_cases, privacy, cuts):
-    """No cut, of any option, excludes the centralized optimum or any network-feasible point."""
+    """No cut, of any option, excludes the centralized optimum or any network-feasible point
+    (the first 15 rounds' cuts: validity does not need the loop to end)."""
     rng = np.random.default_rng(0)
     for case, central in random_cases:
-        _, sent = _cuts_sent(case, ClearingOptions(cuts=cuts, privacy=privacy, max_iter=40))
+        _, sent = _cuts_sent(case, ClearingOptions(cuts=cuts, privacy=privacy, max_iter=15))
         assert sent
         points = _feasible_points(case, central.transactions.to_vector(), rng)
         assert len(points) >= 5
@@ -319,5 +321,5 @@ def test_learning_figure_and_table():
     assert table.loc[0, "privacy"] == "coarse"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fig = learning_figure([result])
+        fig = learning_figure(learning_table([result]))
     assert fig.axes[0].get_xlabel().startswith("clearings")

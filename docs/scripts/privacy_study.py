@@ -13,10 +13,8 @@ import sys
 import warnings
 from pathlib import Path
 
-import pandas as pd
-
 import tempp_core as tc
-from tempp_core.privacy import compare, learning_figure, trade_off_table
+from tempp_core.privacy import compare, learning_figure, learning_table, trade_off_table
 
 
 def load(name: str):
@@ -36,8 +34,9 @@ def main(argv: list[str]) -> None:
     table = trade_off_table(audits)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     table.to_csv(out / f"privacy_{name}.csv", index=False)
-    pd.concat([a.to_frame("learning") for a in audits]).to_csv(out / f"privacy_{name}_learning.csv", index=False)
-    learning_figure(audits).savefig(out / f"privacy_{name}.png", dpi=110)
+    learning = learning_table(audits)
+    learning.to_csv(out / f"privacy_{name}_learning.csv", index=False)
+    learning_figure(learning).savefig(out / f"privacy_{name}.png", dpi=110)
 
 
 if __name__ == "__main__":

@@ -19,22 +19,30 @@ def trade_off_table(audits: Sequence[PrivacyAudit]) -> pd.DataFrame:
     return pd.concat([a.to_frame() for a in audits], ignore_index=True)[TRADE_OFF_COLUMNS]
 
 
-def learning_figure(audits: Sequence[PrivacyAudit], what: str = "rows_exact"):
-    """Distinct true rows the market has learned (``what``: any field of
-    :class:`~tempp_core.privacy.leakage.Leakage`) against the number of clearings, one line
-    per audit (cut mode and privacy option). Returns a matplotlib Figure."""
+def learning_table(audits: Sequence[PrivacyAudit]) -> pd.DataFrame:
+    """What the market has learned after each clearing, for every audit (one frame)."""
+    return pd.concat([a.to_frame("learning").assign(case=a.case, true_rows=a.truth.n_distinct) for a in audits],
+                     ignore_index=True)
+
+
+def learning_figure(learning: pd.DataFrame, what: str = "rows_exact"):
+    """Distinct true rows the market has learned (``what``: any column of
+    :func:`learning_table`, e.g. ``rows_close``, ``rhs_exact``, ``partitions``) against the
+    number of clearings, one line per cut mode and privacy option. Returns a matplotlib Figure."""
+    from matplotlib.ticker import MaxNLocator
+
     from ..plots import _plt
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2), constrained_layout=True)
     styles = {"constraint": "-", "period": "--", "aggregate": ":"}
-    for a in audits:
-        curve = a.to_frame("learning")
-        ax.plot(curve["clearings"], curve[what], styles.get(a.options.cuts.value, "-"), marker="o", ms=3,
-                label=f"{a.options.privacy.value} ({a.options.cuts.value} cuts)")
-    if audits:
-        ax.axhline(audits[0].truth.n_distinct, color="k", lw=0.8, ls=":", label="distinct true rows")
-        ax.set_title(f"What the market learns over repeated clearings: {audits[0].case}")
+    for (cuts, privacy), curve in learning.groupby(["cuts", "privacy"], sort=False):
+        ax.plot(curve["clearings"], curve[what], styles.get(cuts, "-"), marker="o", ms=3,
+                label=f"{privacy} ({cuts} cuts)")
+    if len(learning):
+        ax.set_title(f"What the market learns over repeated clearings: {learning['case'].iloc[0]} "
+                     f"({learning['true_rows'].iloc[0]} distinct rows)", fontsize=10)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("clearings (market variants)")
     ax.set_ylabel(what.replace("_", " "))
     ax.legend(fontsize=8, ncol=2)
