@@ -1,8 +1,8 @@
 """The numbers of docs/privacy.md: the privacy audit of every option on three feeders.
 
-    python docs/scripts/privacy_study.py paper 20 5 constraint,period
-    python docs/scripts/privacy_study.py ieee123 5 3 constraint
-    python docs/scripts/privacy_study.py synthetic60 10 3 constraint
+    python docs/scripts/privacy_study.py paper 5 2 constraint,period
+    python docs/scripts/privacy_study.py ieee123 3 2 constraint
+    python docs/scripts/privacy_study.py synthetic60 5 2 constraint
 
 Arguments: case, scenarios, fresh scenarios, cut modes (comma-separated), and optionally the
 privacy options (comma-separated; all by default). Writes docs/figures/privacy_<case>.csv (the
