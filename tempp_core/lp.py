@@ -1,4 +1,5 @@
-"""A thin wrapper over HiGHS (highspy) for a live LP that grows by rows and columns.
+"""A thin wrapper over HiGHS (highspy) for a live LP that grows by rows and columns, and
+small dense-Hessian QPs (HiGHS, or Clarabel's interior point where HiGHS's QP solver fails).
 
 Sense: **minimize** ``c . x`` subject to ``row_lower <= A x <= row_upper`` and
 ``col_lower <= x <= col_upper``.
@@ -219,3 +220,35 @@ def solve_qp(hessian: np.ndarray, cost, lower, upper, A, row_lower, row_upper) -
     if status is not LPStatus.OPTIMAL:
         return status, np.zeros(0), np.zeros(0)
     return status, lp.x, lp.row_duals
+
+
+def solve_qp_interior(hessian: np.ndarray, cost, lower, upper, A, row_lower, row_upper
+                      ) -> tuple[LPStatus, np.ndarray, np.ndarray]:
+    """:func:`solve_qp` by Clarabel's interior-point method, same arguments, results and dual
+    sign convention. Slower than HiGHS on small QPs but sure-footed where HiGHS's active-set
+    QP solver stops with an error (degenerate rows, far-away bounds)."""
+    import clarabel
+
+    A = sp.csr_matrix(A)
+    n_h, n = hessian.shape[0], A.shape[1]
+    lower, upper = np.broadcast_to(lower, (n,)), np.broadcast_to(upper, (n,))
+    row_lower, row_upper = np.asarray(row_lower, dtype=np.float64), np.asarray(row_upper, dtype=np.float64)
+    P = sp.block_diag([sp.csc_matrix(np.triu(hessian)), sp.csc_matrix((n - n_h, n - n_h))], format="csc")
+    # Clarabel's form: G x + s = h with s >= 0, i.e. G x <= h: every finite bound one row.
+    identity = sp.identity(n, format="csr")
+    blocks = [(A, row_upper), (-A, -row_lower), (identity, upper), (-identity, -lower)]
+    kept = [np.flatnonzero(np.isfinite(bound)) for _, bound in blocks]
+    G = sp.vstack([matrix[rows] for (matrix, _), rows in zip(blocks, kept)], format="csc")
+    h = np.concatenate([bound[rows] for (_, bound), rows in zip(blocks, kept)])
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    solution = clarabel.DefaultSolver(P, np.asarray(cost, dtype=np.float64), G, h,
+                                      [clarabel.NonnegativeConeT(h.size)], settings).solve()
+    if str(solution.status) not in ("Solved", "AlmostSolved"):
+        return LPStatus.OTHER, np.zeros(0), np.zeros(0)
+    z = np.asarray(solution.z)
+    # d(min)/d(row_upper) = -z of the "<= row_upper" row; d(min)/d(row_lower) = +z of the other.
+    duals = np.zeros(A.shape[0])
+    duals[kept[0]] -= z[:kept[0].size]
+    duals[kept[1]] += z[kept[0].size:kept[0].size + kept[1].size]
+    return LPStatus.OPTIMAL, np.asarray(solution.x), duals

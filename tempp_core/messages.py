@@ -189,7 +189,9 @@ class TemoReply:
     Attributes
     ----------
     violation : float
-        Φ* = E*, the total safety-constraint violation (p.u., summed over constraints).
+        Φ* = E*, the total safety-constraint violation (p.u., summed over constraints). When
+        TEMO withholds it (``privacy='withhold'`` or ``'private'``): 0.0 for a safe proposal,
+        +inf for an unsafe one (the amount is not disclosed).
     cuts : tuple of FeasibilityCut
         Empty when ``violation`` is within tolerance.
     """

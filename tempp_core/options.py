@@ -2,8 +2,8 @@
 
 Every choice is an enum whose values are the strings users type (``cuts="period"``), so a
 :class:`ClearingOptions` can be built from keyword arguments, a CLI or a file alike. The
-network side (TEMO) reads ``sensitivity``, ``cuts``, ``slack``, ``network`` and ``tol``; the
-market side reads ``loads``; the loop reads ``tol`` and ``max_iter``.
+network side (TEMO) reads ``sensitivity``, ``cuts``, ``privacy``, ``slack``, ``network`` and
+``tol``; the market side reads ``loads``; the loop reads ``tol`` and ``max_iter``.
 """
 from __future__ import annotations
 
@@ -27,6 +27,19 @@ class CutMode(str, enum.Enum):
     PERIOD = "period"
     AGGREGATE = "aggregate"
     CONSTRAINT = "constraint"
+
+
+class PrivacyMode(str, enum.Enum):
+    """What TEMO does to its cuts so that they reveal less (model.md section 8, docs/privacy.md):
+    send them as built (exact), mix them with random positive weights, coarsen their
+    coefficients, withhold the violation and loosen right-hand sides, or all three (private).
+    Every mode sends valid cuts only."""
+
+    EXACT = "exact"
+    MIX = "mix"
+    COARSE = "coarse"
+    WITHHOLD = "withhold"
+    PRIVATE = "private"
 
 
 class LoadMode(str, enum.Enum):
@@ -90,6 +103,9 @@ class ClearingOptions:
         Cut gradients: ``'exact'`` (default) or ``'paper'`` (Benders only).
     cuts : CutMode
         ``'period'`` (default), ``'aggregate'`` or ``'constraint'`` (Benders only).
+    privacy : PrivacyMode
+        ``'exact'`` (default), ``'mix'``, ``'coarse'``, ``'withhold'`` or ``'private'``
+        (Benders only; docs/privacy.md).
     loads : LoadMode
         ``'joint'`` (default) or ``'fixed'``.
     slack : SlackMethod
@@ -111,6 +127,7 @@ class ClearingOptions:
 
     sensitivity: Sensitivity = Sensitivity.EXACT
     cuts: CutMode = CutMode.PERIOD
+    privacy: PrivacyMode = PrivacyMode.EXACT
     loads: LoadMode = LoadMode.JOINT
     slack: SlackMethod = SlackMethod.CLOSED
     network: NetworkModel = NetworkModel.LINDIST
@@ -119,8 +136,9 @@ class ClearingOptions:
     max_iter: int = 200
 
     def __post_init__(self) -> None:
-        for name, cls in (("sensitivity", Sensitivity), ("cuts", CutMode), ("loads", LoadMode),
-                          ("slack", SlackMethod), ("network", NetworkModel), ("ac_check", AcCheck)):
+        for name, cls in (("sensitivity", Sensitivity), ("cuts", CutMode), ("privacy", PrivacyMode),
+                          ("loads", LoadMode), ("slack", SlackMethod), ("network", NetworkModel),
+                          ("ac_check", AcCheck)):
             object.__setattr__(self, name, parse_choice(cls, name, getattr(self, name)))
         tol = self.tol
         if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0.0 <= float(tol) < float("inf")):

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 import tempp_core as tc
 from tempp_core.errors import CaseError
-from tempp_core.lp import LinearProgram, LPStatus
+from tempp_core.lp import LinearProgram, LPStatus, solve_qp, solve_qp_interior
 from tempp_core.market import DER, Customer, MainGrid, Market
 from tempp_core.messages import FeasibilityCut, TemoReply, Transactions
 
@@ -32,6 +32,41 @@ def test_row_duals_are_derivatives_of_the_optimum():
         bumped[i] += 1e-4
         fd = (solve(bumped).objective - lp.objective) / 1e-4
         assert lp.row_duals[i] == pytest.approx(fd, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_both_qp_solvers_give_the_optimum_and_its_derivatives(seed):
+    """HiGHS and Clarabel agree on random strictly convex QPs with two-sided, equality and
+    one-sided rows and mixed bounds, and each one's row duals are finite differences of its
+    own optimum (the sign convention of the module)."""
+    rng = np.random.default_rng(seed)
+    n, n_h, m = 7, 5, 4
+    M = rng.normal(size=(n_h, n_h))
+    H = M @ M.T + 0.1 * np.eye(n_h)
+    cost = rng.normal(size=n)
+    A = sp.csr_matrix(rng.uniform(-1.0, 1.0, (m, n)))
+    row_lower = np.array([-1.0, 0.3, -np.inf, -0.5])
+    row_upper = np.array([1.0, 0.3, 0.4, np.inf])
+    lower = np.array([-2.0, -np.inf, 0.0, -1.0, -np.inf, 0.0, -3.0])
+    upper = np.array([2.0, np.inf, 1.0, np.inf, 5.0, 4.0, 3.0])
+
+    def optimum(solver, lo, hi):
+        status, x, duals = solver(H, cost, lower, upper, A, lo, hi)
+        assert status is LPStatus.OPTIMAL
+        return 0.5 * x[:n_h] @ H @ x[:n_h] + cost @ x, x, duals
+
+    f_highs, x_highs, d_highs = optimum(solve_qp, row_lower, row_upper)
+    f_ip, x_ip, d_ip = optimum(solve_qp_interior, row_lower, row_upper)
+    assert f_ip == pytest.approx(f_highs, rel=1e-7, abs=1e-8)
+    np.testing.assert_allclose(x_ip, x_highs, atol=1e-5)
+    np.testing.assert_allclose(d_ip, d_highs, atol=1e-5)
+    h = 1e-6
+    for i in range(m):
+        lo, hi = row_lower.copy(), row_upper.copy()
+        lo[i] += h if np.isfinite(lo[i]) else 0.0
+        hi[i] += h if np.isfinite(hi[i]) else 0.0
+        fd = (optimum(solve_qp, lo, hi)[0] - f_highs) / h
+        assert d_highs[i] == pytest.approx(fd, rel=1e-4, abs=1e-5)
 
 
 def test_infeasible_lp_status():

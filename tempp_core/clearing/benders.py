@@ -116,9 +116,10 @@ class BendersRun:
         self.master.add_cuts(reply.cuts)
         self.cuts_sent.extend(reply.cuts)
         if len(self.history) >= self.options.max_iter:
+            amount = "not disclosed" if reply.violation == float("inf") else f"{reply.violation:.3g} p.u."
             warnings.warn(
                 f"Benders stopped after max_iter={self.options.max_iter} iterations with violation "
-                f"{reply.violation:.3g} p.u. > tol={self.options.tol:g}; the result is not secure",
+                f"{amount} > tol={self.options.tol:g}; the result is not secure",
                 RuntimeWarning, stacklevel=3,
             )
             self._finish(ClearingStatus.MAX_ITER)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..options import AcCheck, CutMode, LoadMode, Method, NetworkModel, Sensitivity, SlackMethod
+from ..options import AcCheck, CutMode, LoadMode, Method, NetworkModel, PrivacyMode, Sensitivity, SlackMethod
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,6 +21,8 @@ def _choices(enum_type) -> list[str]:
 def _clearing_options(parser: argparse.ArgumentParser, *, full: bool) -> None:
     parser.add_argument("--sensitivity", default="exact", choices=_choices(Sensitivity))
     parser.add_argument("--cuts", default="period", choices=_choices(CutMode))
+    parser.add_argument("--privacy", default="exact", choices=_choices(PrivacyMode),
+                        help="what TEMO does to its cuts so they reveal less (docs/privacy.md)")
     parser.add_argument("--loads", default="joint", choices=_choices(LoadMode))
     if full:
         parser.add_argument("--slack", default="closed", choices=_choices(SlackMethod))
@@ -46,6 +48,7 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     from .batch import cmd_batch
     from .bench import cmd_bench_modes, cmd_bench_scaling
     from .pf import cmd_pf
+    from .privacy import cmd_privacy
     from .run import cmd_run
 
     parser = _Parser(prog="tempp", description=description,
@@ -97,4 +100,15 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     md.add_argument("--max-iter", type=int, default=100)
     md.add_argument("--out", metavar="FILE", help="write the table as CSV")
     md.set_defaults(func=cmd_bench_modes)
+
+    pv = sub.add_parser("privacy", help="audit what the market learns from TEMO's cuts, per privacy option")
+    pv.add_argument("--case", default="paper", help="embedded case name or a case folder (small feeders)")
+    pv.add_argument("--scenarios", type=int, default=20, help="market variants cleared in turn")
+    pv.add_argument("--fresh", type=int, default=5, help="new variants the market then clears with its cuts alone")
+    pv.add_argument("--seed", type=int, default=0)
+    pv.add_argument("--cuts", default="constraint", help="cut modes, comma-separated (period, aggregate, constraint)")
+    pv.add_argument("--privacy", default=",".join(_choices(PrivacyMode)), help="privacy options, comma-separated")
+    pv.add_argument("--out", metavar="FILE", help="write the trade-off table as CSV")
+    pv.add_argument("--plot", metavar="FILE", help="write the learning figure (PNG; needs the plot extra)")
+    pv.set_defaults(func=cmd_privacy)
     return parser

@@ -11,7 +11,7 @@ from ..io import check_output_path, check_result_folder, write_result
 from .inputs import load_case, output_path
 from .progress import IterationPrinter
 
-OPTION_FIELDS = ("sensitivity", "cuts", "loads", "slack", "network", "ac_check", "tol", "max_iter")
+OPTION_FIELDS = ("sensitivity", "cuts", "privacy", "loads", "slack", "network", "ac_check", "tol", "max_iter")
 
 
 def options_from(args: argparse.Namespace) -> ClearingOptions:

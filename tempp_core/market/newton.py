@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import SolverError
-from ..lp import LinearProgram, LPStatus, solve_qp
+from ..lp import LinearProgram, LPStatus, solve_qp, solve_qp_interior
 from . import kernels
 from .cut_classes import CutRows
 
@@ -198,6 +198,12 @@ def solve(customers: Customers, supply: Supply, cuts: CutRows, T: int, y0: np.nd
                                 q_new, step)
         direction = y_new - y
         if stalls >= STALLED_STEPS:  # the (elastic) optimum: nothing left to gain
+            z_fit = _supply_at_responses(supply, cuts, ev_new, T)
+            if z_fit is not None:
+                residual, scale = _residual(supply, cuts, ev_new, z_fit, T)
+                if residual.max(initial=0.0) <= tol_kw * scale:
+                    return DualSolution(y_new[:T].copy(), y_new[T:].copy(), ev_new.p, z_fit, ev_new.psi,
+                                        ev_new.revenue(), q_new, step)
             elastic = np.abs(y_new) >= PRICE_BOUND * (1.0 - 1e-6)
             rows = np.flatnonzero((residual > tol_kw * scale) & elastic)
             if rows.size:
@@ -240,23 +246,36 @@ def _newton_step(customers, supply, cuts, ev, y, q, T):
     # fixed point, so the optimum is unchanged.
     H = 0.5 * (H + H.T) + PROXIMAL * max(1.0, float(np.abs(np.diag(H_piece)).max(initial=0.0))) * np.eye(T + K)
     g = ev.gradient(cuts, T)
-    n_z = supply.cost.size
     Bt = _supply_map(supply, cuts, T)
     b_full = np.concatenate([np.zeros(T), cuts.rhs])
-    # Variables [y (T + K), s (n_z)]: min 1/2 (y - y0)' H (y - y0) + g'(y - y0) + b'eta + upper's
-    # subject to s_j - (B'y)_j >= -cost_j, s >= 0 (so upper's = the supply part of q).
     lower_y, upper_y = _bounds(T, K)
-    status, x, row_duals = solve_qp(
-        H, np.concatenate([g - H @ y + b_full, supply.upper]),
-        np.concatenate([lower_y, np.zeros(n_z)]), np.concatenate([upper_y, np.full(n_z, np.inf)]),
-        sp.hstack([-Bt, sp.identity(n_z)], format="csr"), -supply.cost, np.full(n_z, np.inf))
-    if status is not LPStatus.OPTIMAL:
-        raise SolverError(f"master: the Newton QP ended {status.value}")
+    x, row_duals = _step_qp(H, g - H @ y + b_full, Bt, supply, lower_y, upper_y)
     y_new, z_new = _polish(H, g - H @ y + b_full, Bt, x[:T + K], np.clip(row_duals, 0.0, supply.upper),
                            supply, lower_y, upper_y)
     d = y_new - y
     predicted = ev.h + g @ d + 0.5 * d @ H @ d + _supply_value(supply, cuts, y_new, T) + cuts.rhs @ y_new[T:]
     return y_new, z_new, float(predicted)
+
+
+def _step_qp(H, linear, Bt, supply, lower_y, upper_y) -> tuple[np.ndarray, np.ndarray]:
+    """The Newton step's QP in [y (T + K), s (n_z)]: min 1/2 y'Hy + linear'y + upper's subject
+    to s_j - (B'y)_j >= -cost_j, s >= 0 (so upper's = the supply part of q), prices within
+    their bounds; returns (x, row duals). HiGHS first; Clarabel where HiGHS's active-set QP
+    solver stops with an error, as it does on degenerate steps (many nearly parallel cuts,
+    e.g. mixed ones, :mod:`tempp_core.network.temo.privacy`)."""
+    n_z = supply.cost.size
+    problem = (H, np.concatenate([linear, supply.upper]), np.concatenate([lower_y, np.zeros(n_z)]),
+               np.concatenate([upper_y, np.full(n_z, np.inf)]), sp.hstack([-Bt, sp.identity(n_z)], format="csr"),
+               -supply.cost, np.full(n_z, np.inf))
+    try:
+        status, x, row_duals = solve_qp(*problem)
+    except SolverError:
+        status = LPStatus.OTHER
+    if status is not LPStatus.OPTIMAL:
+        status, x, row_duals = solve_qp_interior(*problem)
+    if status is not LPStatus.OPTIMAL:
+        raise SolverError(f"master: the Newton QP ended {status.value} (HiGHS and Clarabel)")
+    return x, row_duals
 
 
 def _polish(H, linear, Bt, y_qp, z_qp, supply, lower_y, upper_y):
@@ -327,6 +346,28 @@ def _split_supply(A, target, free, at_lower, upper):
             or gap[held_high].max(initial=0.0) > 1e-9 * scale):
         return None
     return z
+
+
+def _supply_at_responses(supply, cuts, ev, T) -> np.ndarray | None:
+    """The cheapest supply z (n_z,) that meets the balance and cut rows with the customers'
+    responses held, by a small LP; None if none does.
+
+    Used once the prices have stopped improving: the customers' responses are then optimal
+    (their part of the master is strictly concave), but on a degenerate set of rows (nearly
+    parallel cuts, e.g. mixed ones) the supply of the Newton step may miss the rows by more
+    than the tolerance, while the supply LP with the responses fixed is exact.
+    """
+    n_z = supply.cost.size
+    demand = ev.class_sum.sum(axis=0)
+    use = cuts.piece_to_cut() @ np.einsum("kj,kj->j", cuts.coef, ev.class_sum[:, cuts.piece_period])
+    period = sp.csr_matrix((np.ones(n_z), (supply.period, np.arange(n_z))), shape=(T, n_z))
+    lp = LinearProgram()
+    lp.add_columns(supply.cost, np.zeros(n_z), supply.upper)
+    lp.add_rows(sp.vstack([period, cuts.supply], format="csr"), np.concatenate([demand, np.full(cuts.n_cut, -np.inf)]),
+                np.concatenate([demand, cuts.rhs - use]))
+    if lp.solve() is not LPStatus.OPTIMAL:
+        return None
+    return np.clip(lp.x, 0.0, supply.upper)
 
 
 def _residual(supply, cuts, ev, z, T) -> tuple[np.ndarray, float]:

@@ -73,6 +73,12 @@ class CutLedger:
     def record(self, cut: FeasibilityCut, weights: ConstraintWeights, scale: float) -> None:
         self._entries[id(cut)] = (cut, weights, scale)  # the cut is kept, so its id stays unique
 
+    def relabel(self, made: FeasibilityCut, sent: FeasibilityCut) -> None:
+        """Record ``sent``, a cut changed before sending (:mod:`.privacy`), with the weights and
+        scale of the cut it was ``made`` as. A loosened cut has the same gradient; a coarsened
+        one is weaker, so prices through it are those of the cut before rounding."""
+        self._entries[id(sent)] = (sent,) + self._entries[id(made)][1:]
+
     def combined(self, cuts: Sequence[FeasibilityCut], multipliers: np.ndarray) -> ConstraintWeights:
         """``sum_k multipliers_k / scale_k * weights_k`` over ``cuts``.
 

@@ -22,6 +22,7 @@ from ..placement import InjectionMap
 from .cuts import build_cuts
 from .ledger import ConstraintWeights, CutLedger
 from .limits import KINDS, Assessment, SafetyLimits, assess, constraint_values, violated_constraints
+from .privacy import CutPrivacy
 from .slack import solve_slack_lp
 #: Constraint cuts are computed in batches of this many adjoint columns.
 CONSTRAINT_BATCH = 256
@@ -57,10 +58,15 @@ class Temo:
         TEMO reads ``sensitivity`` (exact adjoint sweeps, or the appendix's (B7)-(B14)),
         ``cuts`` (granularity), ``slack`` (closed form or HiGHS LP), ``tol`` (violation Φ*,
         p.u., at or below which a proposal is safe) and ``loads``: with fixed loads the cuts
-        involve DERs and the MG only (the appendix's sequence).
+        involve DERs and the MG only (the appendix's sequence); ``privacy`` (what is done to
+        the cuts before they are sent, :mod:`.privacy`).
+    seed : int, numpy Generator or None
+        Randomness of the privacy mechanisms; None draws fresh entropy (the market must not
+        be able to replay it). Give a seed for reproducible studies.
     """
 
-    def __init__(self, feeder: Feeder, injections: InjectionMap, options: ClearingOptions = ClearingOptions()) -> None:
+    def __init__(self, feeder: Feeder, injections: InjectionMap, options: ClearingOptions = ClearingOptions(),
+                 seed: int | np.random.Generator | None = None) -> None:
         self.feeder = feeder
         self.injections = injections
         self.layout = injections.layout
@@ -72,6 +78,7 @@ class Temo:
         if options.loads is LoadMode.FIXED:
             self._movable[self.layout.customer_rows] = False
         self.ledger = CutLedger()
+        self._privacy = CutPrivacy(options.privacy, self.layout, self._movable, seed)
 
     # ------------------------------------------------------------------ the exchange
     def check(self, transactions: Transactions) -> TemoReply:
@@ -86,7 +93,8 @@ class Temo:
         phi = state.assessment.phi.reshape(S, T)
         unsafe = [s for s in range(S) if phi[s].sum() > self.options.tol]
         cuts = self._cuts(X, state, unsafe) if unsafe else {}
-        return [TemoReply(violation=float(phi[s].sum()), cuts=cuts.get(s, ())) for s in range(S)]
+        return [TemoReply(violation=self._privacy.reported_violation(float(phi[s].sum()), self.options.tol),
+                          cuts=cuts.get(s, ())) for s in range(S)]
 
     def state(self, x_kw: np.ndarray) -> NetworkState:
         """Power flow and assessment at one transaction vector (n_x,) or a stack (S, n_x), in
@@ -168,27 +176,56 @@ class Temo:
 
     def _cuts(self, X: np.ndarray, state: NetworkState, unsafe: list[int]) -> dict[int, tuple[FeasibilityCut, ...]]:
         T = self.layout.n_periods
-        if self.options.cuts is CutMode.CONSTRAINT:
-            return {s: self._constraint_cuts(X[s], state, slice(s * T, (s + 1) * T)) for s in unsafe}
+        if self._privacy.mixes:
+            cuts = self._mixed_cuts(X, state, unsafe)
+        elif self.options.cuts is CutMode.CONSTRAINT:
+            cuts = {s: self._constraint_cuts(X[s], state, slice(s * T, (s + 1) * T)) for s in unsafe}
+        else:
+            cuts = self._grouped_cuts(X, state, unsafe)
+        sent = {s: self._privacy.finish(cuts[s], X[s]) for s in unsafe}
+        for s in unsafe:
+            for made, changed in zip(cuts[s], sent[s]):
+                if changed is not made:
+                    self.ledger.relabel(made, changed)
+        return sent
+
+    def _grouped_cuts(self, X: np.ndarray, state: NetworkState, unsafe: list[int]):
+        T = self.layout.n_periods
         a = state.assessment
         g_p, g_q = self._adjoint(a.y_v2, a.y_P, a.y_Q, state.P)
         grad = self.injections.gradient(g_p, g_q) * self._movable[:, None]
         # Every unsafe proposal's cuts in one assembly: columns are (scenario, violated period).
         phi = a.phi.reshape(-1, T)
         mask = np.zeros_like(phi, dtype=bool)
-        mask[unsafe] = phi[unsafe] > self.options.tol
+        # A proposal is unsafe when its total exceeds tol: some period then exceeds tol / T.
+        mask[unsafe] = phi[unsafe] > self.options.tol / T
         scen, period = np.nonzero(mask)
         if self.options.cuts is CutMode.PERIOD:
             groups = np.arange(scen.size)
         else:  # one aggregate cut per proposal
             groups = np.searchsorted(np.unique(scen), scen)
-        cuts, scales = build_cuts(self.layout, grad[:, scen * T + period], period, phi[scen, period], groups, X, scen)
+        return self._assemble(grad[:, scen * T + period], period, phi[scen, period], groups, X, scen, unsafe,
+                              (a.y_v2, a.y_P, a.y_Q), scen * T + period)
+
+    def _mixed_cuts(self, X: np.ndarray, state: NetworkState, unsafe: list[int]):
+        mix = self._privacy.mixing_weights(self.limits, state.v2, state.P, state.Q, state.assessment.phi, unsafe,
+                                           self.options.cuts, self.options.tol)
+        g_p, g_q = self._adjoint(mix.y_v2, mix.y_P, mix.y_Q, np.ascontiguousarray(state.P[:, mix.columns, :]))
+        grad = self.injections.gradient(g_p, g_q) * self._movable[:, None]
+        return self._assemble(grad, mix.periods, mix.phi, mix.groups, X, mix.scenarios, unsafe,
+                              (mix.y_v2, mix.y_P, mix.y_Q), np.arange(mix.periods.size))
+
+    def _assemble(self, grad, periods, phi, groups, X, scen, unsafe, y,
+                  columns) -> dict[int, tuple[FeasibilityCut, ...]]:
+        """Cuts of several proposals in one :func:`build_cuts` assembly (columns grouped by
+        proposal, groups numbered in that order), each recorded in the ledger with its weights
+        ``y`` (bus-major arrays, taken at ``columns``), split by proposal."""
+        cuts, scales = build_cuts(self.layout, grad, periods, phi, groups, X, scen)
         for g, (cut, scale) in enumerate(zip(cuts, scales)):
             mine = groups == g
-            self.ledger.record(cut, ConstraintWeights.of_columns(a.y_v2, a.y_P, a.y_Q, scen[mine] * T + period[mine],
-                                                                 period[mine]), scale)
-        # np.nonzero runs scenario-major, so each proposal's cuts are one contiguous run
-        owner = scen[np.searchsorted(groups, np.arange(len(cuts)))]
+            self.ledger.record(cut, ConstraintWeights.of_columns(*y, columns[mine], periods[mine]), scale)
+        owner = np.zeros(len(cuts), dtype=np.int64)
+        owner[groups] = scen
         edges = np.searchsorted(owner, np.arange(X.shape[0] + 1))
         return {s: cuts[edges[s]:edges[s + 1]] for s in unsafe}
 
