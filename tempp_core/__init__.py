@@ -6,7 +6,8 @@ Two wings over a shared floor (units, errors, messages, options, lp): the networ
 :func:`sensitivity`, TEMO)
 and the market side (:mod:`tempp_core.market`), which never imports the network. A
 :class:`Case` joins them; :func:`clear` clears it (:mod:`tempp_core.clearing`). Cases:
-:mod:`tempp_core.cases`; files: :mod:`tempp_core.io`; studies: :mod:`tempp_core.studies`.
+:mod:`tempp_core.cases`; files: :mod:`tempp_core.io`; studies: :mod:`tempp_core.studies`;
+what the cuts reveal: :mod:`tempp_core.privacy`.
 """
 import os as _os
 
@@ -29,6 +30,7 @@ from .network.placement import Placement
 from .options import ClearingOptions
 from . import studies  # noqa: E402  (plots, OpenDSS and Dask load when used)
 from .studies import batch, scenarios  # noqa: E402
+from . import privacy  # noqa: E402
 
 #: The earlier name of :mod:`tempp_core.studies`.
 study = studies
@@ -40,4 +42,5 @@ __all__ = [
     "AcPowerFlowBuffers", "sensitivity", "Sensitivity",
     "AdjointBuffers", "PaperSensitivity", "distribution_coefficients", "Placement", "Case", "clear",
     "ClearingOptions", "ClearingStatus", "cases", "io", "studies", "study", "batch", "scenarios",
+    "privacy",
 ]
