@@ -1,9 +1,14 @@
-"""Random radial feeders for property tests, given to Feeder.from_arrays in random order."""
+"""Random radial feeders for property tests, given to Feeder.from_arrays in random order, and
+the embedded IEEE 13 case folder with its loads scaled (for the CLI's failure paths)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 from hypothesis import strategies as st
 
+import tempp_core as tc
 from tempp_core.network.feeder import Feeder
 
 
@@ -63,3 +68,15 @@ def random_loads(feeder: Feeder, seed: int, batch=()) -> tuple[np.ndarray, np.nd
 
 
 feeder_seeds = st.tuples(st.integers(0, 100_000), st.integers(2, 25))
+
+
+def write_scaled_ieee13(folder: Path, scale: float) -> Path:
+    """The embedded IEEE 13 case folder written to ``folder`` with every load times ``scale``."""
+    source = tc.cases.data_path("ieee13")
+    for name in ("branch_data.csv", "reg_data.csv", "cap_data.csv"):
+        (folder / name).write_bytes((source / name).read_bytes())
+    buses = pd.read_csv(source / "bus_data.csv")
+    load_columns = [f"{k}l_{p}" for p in "abc" for k in "pq"]
+    buses[load_columns] *= scale
+    buses.to_csv(folder / "bus_data.csv", index=False)
+    return folder

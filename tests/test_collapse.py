@@ -10,7 +10,6 @@ import dataclasses
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 import tempp_core as tc
 from tempp_core.errors import InjectionError, NoSecureResultError, TemppError
 
-from tests.feeders import build, random_feeder_arrays
+from tests.feeders import build, random_feeder_arrays, write_scaled_ieee13
 from tests.market_cases import random_case
 
 P, Q = 0.1, 0.03
@@ -176,14 +175,7 @@ def test_bad_loads_are_injection_errors(label, make_feeder, make_loads, match):
 def test_pf_command_exits_3_on_collapse(tmp_path, capsys):
     from tempp_core.cli import main
 
-    folder = tc.cases.data_path("ieee13")
-    for name in ("branch_data.csv", "reg_data.csv", "cap_data.csv"):
-        (tmp_path / name).write_bytes((folder / name).read_bytes())
-    buses = pd.read_csv(folder / "bus_data.csv")
-    load_columns = [f"{k}l_{p}" for p in "abc" for k in "pq"]
-    buses[load_columns] *= 1e4
-    buses.to_csv(tmp_path / "bus_data.csv", index=False)
-    assert main(["pf", "--case", str(tmp_path)]) == 3
+    assert main(["pf", "--case", str(write_scaled_ieee13(tmp_path, 1e4))]) == 3
     out = capsys.readouterr().out
     assert "VOLTAGE COLLAPSE" in out and "nan" not in out.lower()
 

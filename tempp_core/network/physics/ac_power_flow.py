@@ -100,6 +100,12 @@ class AcPowerFlowBuffers:
 class AcPowerFlowResult:
     """Solved AC state of every batch element.
 
+    An element that did not converge has no AC state, and its arrays say so rather than show
+    an iterate: ``v``, ``vm``, ``P``, ``Q``, ``loss_P`` and ``loss_Q`` are 0 on all its present
+    phases (the swing bus included), and :attr:`collapsed` marks its present bus-phases, as
+    :class:`tempp_core.PowerFlowResult` marks a collapsed voltage. No present phase ever holds
+    NaN or inf.
+
     Attributes
     ----------
     v : complex ndarray (..., n_bus, 3)
@@ -114,6 +120,7 @@ class AcPowerFlowResult:
         Power entering each line minus power leaving it, summed over phases, p.u.
         (``loss_Q`` is net of the line's charging).
     converged : bool ndarray (batch shape)
+        The element has an AC state: the sweeps reached ``tol`` and every output is finite.
     iterations : int64 ndarray (batch shape)
         Backward/forward sweeps done.
     mismatch : ndarray (batch shape)
@@ -132,6 +139,12 @@ class AcPowerFlowResult:
     iterations: np.ndarray
     mismatch: np.ndarray
     feeder: Feeder
+
+    @property
+    def collapsed(self) -> np.ndarray:
+        """bool ndarray (..., n_bus, 3): the present bus-phases of the elements that did not
+        converge, where ``vm`` is 0 (False on absent phases)."""
+        return ~self.converged[..., None, None] & self.feeder.bus_phases
 
 
 def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None, tol: float = 1e-10,
@@ -179,8 +192,9 @@ def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None
     -------
     AcPowerFlowResult
         Elements that did not converge within ``max_iter`` sweeps, or collapsed (a voltage
-        went to zero, blew up or became non-finite), have ``converged`` False; a
-        RuntimeWarning says how many and which was worst. Their state is the last iterate.
+        went to zero, blew up or became non-finite, or a flow overflowed), have ``converged``
+        False and hold 0 on their present phases (see :class:`AcPowerFlowResult`); one
+        RuntimeWarning per call says how many and which was worst.
 
     Raises
     ------
@@ -223,11 +237,13 @@ def ac_power_flow(feeder: Feeder, p, q, *, out: AcPowerFlowBuffers | None = None
            float(tol), int(max_iter), start == "previous", out.sp, out.sq, out.vr, out.vi, out.jr, out.ji,
            out.iterations, out.mismatch, out.status, out.v, out.vm, out.P, out.Q, out.loss_P, out.loss_Q, out.codes)
     _raise_bad_loads(feeder, out.codes)
+    _mark_overflows(out)
     status = out.status.reshape(-1)[:nb]
     iterations = out.iterations.reshape(-1)[:nb]
     mismatch = out.mismatch.reshape(-1)[:nb]
     converged = status == ac.CONVERGED
     if not converged.all():
+        _clear_failed(feeder, out, ~converged)
         _warn_unconverged(status, iterations, mismatch, batch)
     return AcPowerFlowResult(
         v=to_public(out.v, batch), vm=to_public(out.vm, batch),
@@ -251,17 +267,45 @@ def _raise_bad_loads(feeder: Feeder, codes: np.ndarray) -> None:
                          f"(it has only '{feeder.phase_string(bus)}')")
 
 
+def _mark_overflows(out: AcPowerFlowBuffers) -> None:
+    """Mark the converged columns whose flows overflowed as collapsed (mismatch inf) in the
+    buffers themselves (possible only with loads or capacitors near the float range's limit on
+    lines of almost no impedance). In place, because ``status`` is also what tells the next
+    ``start="previous"`` which columns to reuse, and an element reported as failed must start
+    flat. A non-finite P or Q of a line makes that line's loss non-finite, so the losses
+    (n_line, B) are the whole check; a converged voltage is finite by construction."""
+    overflow = np.zeros(out.status.size, dtype=bool)  # (n_chunk * bc,): the padding past B has no flows
+    overflow[:out.batch_size] = ~(np.isfinite(out.loss_P) & np.isfinite(out.loss_Q)).all(axis=0)
+    overflow = overflow.reshape(out.status.shape) & (out.status == ac.CONVERGED)
+    out.status[overflow] = ac.COLLAPSED
+    out.mismatch[overflow] = np.inf
+
+
+def _clear_failed(feeder: Feeder, out: AcPowerFlowBuffers, failed: np.ndarray) -> None:
+    """Write 0 on the present phases of the ``failed`` columns (B,) of the public arrays
+    (absent phases keep NaN): an element without an AC state shows no iterate."""
+    bus_fill = np.where(feeder.bus_phases, 0.0, np.nan)[:, None, :]
+    line_fill = np.where(feeder.line_phases, 0.0, np.nan)[:, None, :]
+    out.v[:, failed] = bus_fill
+    out.vm[:, failed] = bus_fill
+    out.P[:, failed] = line_fill
+    out.Q[:, failed] = line_fill
+    out.loss_P[:, failed] = 0.0
+    out.loss_Q[:, failed] = 0.0
+
+
 def _warn_unconverged(status: np.ndarray, iterations: np.ndarray, mismatch: np.ndarray,
                       batch: tuple[int, ...]) -> None:
     bad = np.flatnonzero(status != ac.CONVERGED)
     collapsed = int((status[bad] == ac.COLLAPSED).sum())
-    worst = bad[np.argmax(mismatch[bad])]
-    where = np.unravel_index(worst, batch) if batch else ()
+    worst = bad[np.argmax(mismatch[bad])]  # a collapse (mismatch inf) first
+    where = tuple(int(k) for k in np.unravel_index(worst, batch)) if batch else ()
+    how = (f"collapsed at sweep {iterations[worst]}" if status[worst] == ac.COLLAPSED else
+           f"mismatch {mismatch[worst]:.3g} p.u. after {iterations[worst]} sweeps")
     warnings.warn(
         f"ac_power_flow: {bad.size} of {status.size} batch elements did not converge "
-        f"({collapsed} collapsed: a voltage went to zero, blew up or became non-finite); worst: element "
-        f"{tuple(int(k) for k in where)} with mismatch {mismatch[worst]:.3g} p.u. after "
-        f"{iterations[worst]} sweeps. See result.converged.",
+        f"({collapsed} collapsed: a voltage went to zero, blew up or became non-finite, or a flow overflowed); "
+        f"worst: element {where}, {how}. Their present phases hold 0; see result.converged and result.collapsed.",
         RuntimeWarning, stacklevel=3,
     )
 

@@ -109,15 +109,15 @@ class Temo:
     def ac_state(self, x_kw: np.ndarray) -> NetworkState:
         """The AC state (:func:`tempp_core.ac_power_flow`, constant-power participants) and its
         assessment, with ``v2 = |V|^2``. A batch element that does not converge counts as
-        collapsed: zero voltage on every present phase, the worst violation there is."""
+        collapsed: :func:`tempp_core.ac_power_flow` gives it zero voltage and flow on every
+        present phase, the worst violation there is."""
         p, q = self.injections.net_load(x_kw)
         f = self.feeder
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # reported through the assessment instead
             res = ac_power_flow(f, np.moveaxis(p, 1, 0), np.moveaxis(q, 1, 0))
         on_bus, on_line = f.bus_phases[:, None, :], f.line_phases[:, None, :]
-        failed = ~np.asarray(res.converged)[None, :, None]
-        v2 = np.where(on_bus, np.where(failed, 0.0, np.moveaxis(res.vm, 0, 1) ** 2), 0.0)
+        v2 = np.where(on_bus, np.moveaxis(res.vm, 0, 1) ** 2, 0.0)
         P = np.where(on_line, np.moveaxis(res.P, 0, 1), 0.0)
         Q = np.where(on_line, np.moveaxis(res.Q, 0, 1), 0.0)
         return self._assessed(np.ascontiguousarray(v2), np.ascontiguousarray(P), np.ascontiguousarray(Q))
