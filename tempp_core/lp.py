@@ -224,8 +224,8 @@ def solve_qp(hessian: np.ndarray, cost, lower, upper, A, row_lower, row_upper) -
 
 def solve_qp_interior(hessian: np.ndarray, cost, lower, upper, A, row_lower, row_upper
                       ) -> tuple[LPStatus, np.ndarray, np.ndarray]:
-    """:func:`solve_qp` by Clarabel's interior-point method, same arguments, results and dual
-    sign convention. Slower than HiGHS on small QPs but sure-footed where HiGHS's active-set
+    """:func:`solve_qp` by Clarabel's interior-point method, same arguments (the Hessian dense
+    or sparse), results and dual sign convention. Slower than HiGHS on small QPs but sure-footed where HiGHS's active-set
     QP solver stops with an error (degenerate rows, far-away bounds)."""
     import clarabel
 
@@ -233,7 +233,8 @@ def solve_qp_interior(hessian: np.ndarray, cost, lower, upper, A, row_lower, row
     n_h, n = hessian.shape[0], A.shape[1]
     lower, upper = np.broadcast_to(lower, (n,)), np.broadcast_to(upper, (n,))
     row_lower, row_upper = np.asarray(row_lower, dtype=np.float64), np.asarray(row_upper, dtype=np.float64)
-    P = sp.block_diag([sp.csc_matrix(np.triu(hessian)), sp.csc_matrix((n - n_h, n - n_h))], format="csc")
+    upper_triangle = sp.triu(hessian) if sp.issparse(hessian) else np.triu(hessian)
+    P = sp.block_diag([sp.csc_matrix(upper_triangle), sp.csc_matrix((n - n_h, n - n_h))], format="csc")
     # Clarabel's form: G x + s = h with s >= 0, i.e. G x <= h: every finite bound one row.
     identity = sp.identity(n, format="csr")
     blocks = [(A, row_upper), (-A, -row_lower), (identity, upper), (-identity, -lower)]
@@ -242,6 +243,8 @@ def solve_qp_interior(hessian: np.ndarray, cost, lower, upper, A, row_lower, row
     h = np.concatenate([bound[rows] for (_, bound), rows in zip(blocks, kept)])
     settings = clarabel.DefaultSettings()
     settings.verbose = False
+    # tighter than Clarabel's defaults (1e-8): its answers stand in for HiGHS's
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = 1e-10
     solution = clarabel.DefaultSolver(P, np.asarray(cost, dtype=np.float64), G, h,
                                       [clarabel.NonnegativeConeT(h.size)], settings).solve()
     if str(solution.status) not in ("Solved", "AlmostSolved"):

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tempp_core.errors import MarketInfeasibleError, NetworkUnsecurableError
-from tempp_core.market import DER, Customer, MainGrid, Market, MasterProblem
+from tempp_core.errors import MarketInfeasibleError, NetworkUnsecurableError, SolverError
+from tempp_core.market import DER, Customer, MainGrid, Market, MasterProblem, newton
 from tempp_core.messages import FeasibilityCut
 
 from tests.reference.market_qp import solve_master_qp
@@ -89,6 +89,35 @@ def test_master_equals_the_exact_qp(seed, n_der, n_customer, T, n_cut):
     np.testing.assert_allclose(sol.rho, rho, rtol=0, atol=1e-7)
     for cut in cuts:
         assert cut.violation(sol.x_kw) <= 1e-7 * max(1.0, abs(cut.rhs))
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), n_customer=st.integers(1, 8), T=st.integers(1, 5), n_cut=st.integers(1, 5))
+def test_the_interior_point_fallback_equals_the_exact_qp(seed, n_customer, T, n_cut):
+    """Where the Newton method gives up (forced here), the master's primal QP by Clarabel
+    gives the same optimum, consumption and prices as the reference QP."""
+    market = random_market(seed, 2, n_customer, T)
+    try:
+        free = MasterProblem(market).solve()
+    except MarketInfeasibleError:
+        return
+    cuts = random_cuts(market, free.x_kw, seed, n_cut)
+
+    def stall(*args, **kwargs):
+        raise SolverError("master: stalled (forced by the test)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(newton, "solve", stall)
+        try:
+            sol = solved(market, cuts)
+        except NetworkUnsecurableError:
+            return
+    objective, p, z, rho, eta = reference(market, cuts)
+    assert sol.newton_steps == 0
+    assert sol.objective == pytest.approx(objective, rel=1e-7)
+    np.testing.assert_allclose(sol.transactions.p_customer_kw, p, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(sol.rho, rho, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(sol.cut_duals, eta, rtol=0, atol=1e-6 * max(1.0, np.abs(eta).max(initial=0.0)))
 
 
 def test_prices_are_finite_differences_of_the_optimum():

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import MarketInfeasibleError, NetworkUnsecurableError
+from ..errors import MarketInfeasibleError, NetworkUnsecurableError, SolverError
 from ..messages import FeasibilityCut, Transactions
 from ..options import LoadMode
 from . import newton
@@ -162,7 +162,10 @@ class MasterProblem:
         start = time.perf_counter()
         y0 = self._prices if self._prices is not None else _initial_prices(self.market, self.n_cuts)
         try:
-            sol = newton.solve(self._customers, self._supply, self._cuts, T, y0)
+            try:
+                sol = newton.solve(self._customers, self._supply, self._cuts, T, y0)
+            except SolverError:  # a stall on a degenerate set of cuts: the exact, slower path
+                sol = newton.solve_primal(self._customers, self._supply, self._cuts, T)
         except newton.InfeasibleRows as exc:
             self._raise_infeasible(exc)
         elapsed = time.perf_counter() - start

@@ -220,6 +220,46 @@ def solve(customers: Customers, supply: Supply, cuts: CutRows, T: int, y0: np.nd
     raise SolverError(f"master: no convergence in {MAX_STEPS} Newton steps")
 
 
+def solve_primal(customers: Customers, supply: Supply, cuts: CutRows, T: int) -> DualSolution:
+    """The master as one QP in the transactions, by Clarabel's interior point: the fallback
+    for the rare solve where the Newton method stalls short of the tolerance (long runs of
+    nearly parallel cuts). Exact like :func:`solve` but slower (N T columns; seconds at 10^4
+    customers); prices from the QP's duals.
+
+    Raises
+    ------
+    InfeasibleRows
+        The rows cannot all hold (every period and cut named: the QP does not say which).
+    """
+    N, n_z, K = customers.alpha.size, supply.cost.size, cuts.n_cut
+    n = n_z + N * T
+    hessian = sp.diags(np.concatenate([np.zeros(n_z), np.repeat(customers.four_beta, T)]))
+    cost = np.concatenate([supply.cost, -np.repeat(customers.alpha, T)])
+    p_col = n_z + np.arange(N * T).reshape(N, T)  # column of p_c,t
+    balance = sp.hstack([sp.csr_matrix((np.ones(n_z), (supply.period, np.arange(n_z))), shape=(T, n_z)),
+                         -sp.kron(np.ones((1, N)), sp.identity(T))])
+    floors = sp.csr_matrix((np.ones(N * T), (np.repeat(np.arange(N), T), p_col.ravel())), shape=(N, n))
+    # Each piece j puts coef[class of c, j] on p_c,period(j) in cut piece_cut[j].
+    members = cuts.coef[cuts.classes.label]  # (N, P)
+    c_idx, j_idx = np.nonzero(members)
+    on_customers = sp.csr_matrix((members[c_idx, j_idx], (cuts.piece_cut[j_idx], p_col[c_idx, cuts.piece_period[j_idx]])),
+                                 shape=(K, n))
+    rows = sp.vstack([balance, floors, sp.hstack([cuts.supply, sp.csr_matrix((K, N * T))]) + on_customers], format="csr")
+    status, x, duals = solve_qp_interior(
+        hessian, cost, np.concatenate([np.zeros(n_z), customers.lo.ravel()]),
+        np.concatenate([supply.upper, customers.hi.ravel()]), rows,
+        np.concatenate([np.zeros(T), customers.energy_min, np.full(K, -np.inf)]),
+        np.concatenate([np.zeros(T), np.full(N, np.inf), cuts.rhs]))
+    if status is not LPStatus.OPTIMAL:
+        raise InfeasibleRows(list(range(T)), list(range(K)))
+    rho, eta = duals[:T], np.maximum(-duals[T + N:], 0.0)
+    z, p = np.clip(x[:n_z], 0.0, supply.upper), np.clip(x[n_z:].reshape(N, T), customers.lo, customers.hi)
+    psi = np.empty((cuts.classes.n_class, T))
+    kernels.class_prices(rho, eta[cuts.piece_cut], cuts.coef, cuts.piece_period, psi)
+    revenue = float((customers.alpha[:, None] * p - 0.5 * customers.four_beta[:, None] * p**2).sum())
+    return DualSolution(rho, eta, p, z, psi, revenue, revenue - float(supply.cost @ z), 0)
+
+
 def _bounds(T: int, K: int) -> tuple[np.ndarray, np.ndarray]:
     lower = np.concatenate([np.full(T, -PRICE_BOUND), np.zeros(K)])
     return lower, np.full(T + K, PRICE_BOUND)
