@@ -16,6 +16,13 @@ def case(name):
             feeder, p, q = tc.cases.ieee123()
             _CASES[name] = populate(feeder, p, q, customers_per_bus=145, line_limit_factor=3.0, capacitors=False,
                                     v_limits=(0.95, 1.06), name=name)
+        elif name == "ieee123-12k-binding":
+            # the same customers with v in [0.96, 1.055]: five voltage limits bind
+            from tempp_core.cases.population import populate
+
+            feeder, p, q = tc.cases.ieee123()
+            _CASES[name] = populate(feeder, p, q, customers_per_bus=145, line_limit_factor=3.0, capacitors=False,
+                                    v_limits=(0.96, 1.055), name=name)
         else:
             _CASES[name] = tc.cases.load(name)
         tc.clear(_CASES[name])  # warm: JIT, HiGHS
@@ -47,3 +54,12 @@ def test_ieee123_12300_customers(benchmark):
     c = case("ieee123-12k")
     result = benchmark.pedantic(tc.clear, args=(c,), rounds=7, iterations=1)
     benchmark.extra_info.update(iterations=result.iterations, customers=len(c.market.customers))
+
+
+@pytest.mark.parametrize("method", ["benders", "centralized"])
+def test_ieee123_12k_heterogeneous_binding(benchmark, method):
+    """12,325 heterogeneous customers x 24 with binding voltage limits: the centralized
+    reference (constraint generation) against Benders (docs/benchmarks.md)."""
+    c = case("ieee123-12k-binding")
+    result = benchmark.pedantic(tc.clear, args=(c, method), rounds=5, iterations=1)
+    benchmark.extra_info.update(iterations=result.iterations, objective=result.objective)

@@ -75,7 +75,7 @@ def _new_highs() -> highspy.Highs:
             os.close(saved)
         _BANNER_SHOWN = True
     h.setOptionValue("output_flag", False)
-    # Tighter than HiGHS's 1e-7 defaults: tangent refinement and cuts work at small scales.
+    # Tighter than HiGHS's 1e-7 defaults: cuts work at small scales.
     h.setOptionValue("primal_feasibility_tolerance", FEASIBILITY_TOL)
     h.setOptionValue("dual_feasibility_tolerance", FEASIBILITY_TOL)
     return h

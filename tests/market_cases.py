@@ -92,17 +92,12 @@ def independent_state(case: Case, x_kw: np.ndarray):
 
 def solve_network_rows(feeder: Feeder, injections: InjectionMap, T: int, x_kw: np.ndarray):
     """Bus-major (v2, P, Q) from the explicit rows of :func:`network_block`, swing held."""
-    block = network_block(feeder, injections, T)
-    n = block.A_net.shape[1]
-    per = block.n_cols_per_period
-    fixed = np.zeros(n, dtype=bool)
-    z = np.zeros(n)
-    for t in range(T):
-        fixed[t * per:t * per + 3] = True
-        z[t * per:t * per + 3] = feeder.v_swing_pu**2
+    block = network_block(feeder, injections)
     A = block.A_net.tocsc()
-    z[~fixed] = sp.linalg.spsolve(A[:, ~fixed].tocsc(), block.rhs - block.A_x @ x_kw - A[:, fixed] @ z[fixed])
-    return block.unpack(z, T)
+    held = feeder.v_swing_pu**2
+    X = np.asarray(x_kw).reshape(-1, T)
+    free = sp.linalg.spsolve(A[:, 3:].tocsc(), block.rhs[:, None] - block.A_x @ X - (A[:, :3] @ held)[:, None])
+    return block.unpack(np.hstack([np.tile(held, (T, 1)), free.reshape(-1, T).T]))
 
 
 def max_violation(case: Case, x_kw: np.ndarray) -> float:

@@ -111,12 +111,11 @@ def test_pbdr_consistency(paper, paper_results):
 
 
 def test_benders_and_centralized_agree_on_prices(paper_results):
-    """Equal up to the resolution of the centralized reference's tangent approximation of the
-    revenue (where a customer is marginal the price is a tangent slope: ~1e-5 $/kWh)."""
+    """Both are exact: the master's duals with TEMO's ledger, and the duals of the explicit rows."""
     b, c = paper_results["benders"], paper_results["centralized"]
-    np.testing.assert_allclose(b.rho, c.rho, atol=2e-5)
-    np.testing.assert_allclose(b.prices.participant, c.prices.participant, atol=2e-5)
-    np.testing.assert_allclose(b.prices.connection, c.prices.connection, atol=2e-5)
+    np.testing.assert_allclose(b.rho, c.rho, atol=1e-8)
+    np.testing.assert_allclose(b.prices.participant, c.prices.participant, atol=1e-8)
+    np.testing.assert_allclose(b.prices.connection, c.prices.connection, atol=1e-8)
 
 
 def test_loads_fixed_mode(paper, paper_results):

@@ -79,4 +79,4 @@ def test_locational_prices_are_finite_differences_of_the_centralized_optimum(pap
     for kw in (1.0 + h, 1.0 - h):
         case, revenue = _with_fixed_load(paper, like, period, kw)
         objectives.append(tc.clear(case, "centralized").objective - revenue)
-    assert psi == pytest.approx(-(objectives[0] - objectives[1]) / (2 * h), abs=1e-4)
+    assert psi == pytest.approx(-(objectives[0] - objectives[1]) / (2 * h), abs=1e-8)

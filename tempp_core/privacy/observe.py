@@ -16,11 +16,10 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..lp import LPStatus
-from ..market.lp_form import build_market_lp
-from ..market.master import MasterProblem, ObjectiveParts
+from ..errors import NetworkUnsecurableError
+from ..market.master import MasterProblem
 from ..market.participants import Market
-from ..messages import FeasibilityCut, TransactionLayout, Transactions
+from ..messages import FeasibilityCut, TransactionLayout
 from ..options import LoadMode
 
 
@@ -109,8 +108,7 @@ def shifted_library(cuts: Sequence[FeasibilityCut], layout: TransactionLayout) -
 def clear_with_library(market: Market, A: sp.csr_matrix, b: np.ndarray,
                        loads: LoadMode | str = LoadMode.JOINT) -> tuple[np.ndarray, float] | None:
     """The market's clearing with its library of cuts and no TEMO: (A1)-(A3) plus every
-    library cut, as the market's own LP (:func:`~tempp_core.market.lp_form.build_market_lp`,
-    revenue refined by tangents until exact).
+    library cut, by the market's own master (:class:`~tempp_core.market.master.MasterProblem`).
 
     Returns
     -------
@@ -118,17 +116,19 @@ def clear_with_library(market: Market, A: sp.csr_matrix, b: np.ndarray,
         The transactions (kW) and social objective ($); None when the library leaves the
         market no feasible clearing.
     """
-    model = build_market_lp(market)
-    lp, revenue = model.build()
-    lay = model.layout
-    if LoadMode(loads) is LoadMode.FIXED:  # PBDR first, without the network, then held
-        fixed = MasterProblem(market).solve().x_kw[model.p_cols]
-        lp.set_column_bounds(model.p_cols, fixed, fixed)
+    master = MasterProblem(market, loads)
+    solution = master.solve()  # the market alone (with fixed loads: PBDR sets and holds them)
     if A.shape[0]:
-        rows = sp.hstack([A, sp.csr_matrix((A.shape[0], model.cost.size - lay.size))], format="csr")
-        lp.add_rows(rows, np.full(A.shape[0], -np.inf), b)
-    status, _ = revenue.solve()
-    if status is not LPStatus.OPTIMAL:
-        return None
-    x = lp.x[:lay.size].copy()
-    return x, ObjectiveParts.of(market, Transactions.from_vector(lay, x)).total_usd
+        layout = market.layout()
+        A = sp.csr_matrix(A)
+        cuts = []
+        for k in range(A.shape[0]):
+            index = A.indices[A.indptr[k]:A.indptr[k + 1]].astype(np.int64)
+            periods = tuple(int(t) for t in np.unique(layout.period_of(index)))
+            cuts.append(FeasibilityCut(index, A.data[A.indptr[k]:A.indptr[k + 1]].copy(), float(b[k]), periods))
+        master.add_cuts(cuts)
+        try:
+            solution = master.solve()
+        except NetworkUnsecurableError:
+            return None
+    return solution.x_kw, solution.objective
