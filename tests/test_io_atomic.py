@@ -46,7 +46,7 @@ def test_result_folder_has_every_table_and_a_manifest_with_the_options(tmp_path,
     assert manifest["format"] == "tempp-result"
     assert manifest["files"]["transactions.csv"]["rows"] == (4 + 1 + 10) * 24  # DERs, MG, customers x periods
     summary = manifest["metadata"]["results"]["benders"]
-    assert summary["options"] == {"sensitivity": "exact", "cuts": "aggregate", "loads": "joint", "slack": "closed",
+    assert summary["options"] == {"sensitivity": "exact", "cuts": "aggregate", "privacy": "exact", "loads": "joint", "slack": "closed",
                                   "network": "lindist", "ac_check": "auto", "tol": 1e-8, "max_iter": 200}
     assert (summary["case"], summary["method"], summary["status"]) == ("paper", "benders", "optimal")
     assert summary["objective_usd"] == cleared["benders"].objective

@@ -35,6 +35,29 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(__doc__).parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        code = _run(args)
+        _hold_sigterm()  # a signal from here on waits until the handler is restored
+    except Terminated:  # arrived after the command had mapped its outcome
+        _hold_sigterm()
+        code = EXIT_TERMINATED
+    signal.signal(signal.SIGTERM, previous)
+    _release_sigterm()  # a held signal now takes the caller's action
+    return code
+
+
+def _hold_sigterm() -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _release_sigterm() -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+def _run(args) -> int:
+    """The command, its failures mapped to exit codes."""
+    try:
         return args.func(args)
     except InputError as exc:
         return _fail(args, exc, EXIT_INPUT)
@@ -57,8 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print(f"tempp {args.command}: terminated", file=sys.stderr)
         return EXIT_TERMINATED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _fail(args, exc: BaseException, code: int) -> int:
