@@ -38,7 +38,8 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     step(f"auditing '{case.name}': {args.scenarios} clearings per mode, {args.fresh} fresh markets ...")
     audits = compare(case, privacy=privacy, cuts=cuts, scenarios=args.scenarios, fresh=args.fresh, seed=args.seed)
     table = trade_off_table(audits)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    # "-": no secure clearing to measure (e.g. a variant the network cannot serve)
+    print(table.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4g}"))
     if args.out:
         with atomic_files(args.out) as (partial_csv,):
             table.to_csv(partial_csv, index=False)
