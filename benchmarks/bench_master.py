@@ -4,6 +4,7 @@ on the cuts of a finished clearing.
 
     python -m pytest benchmarks/bench_master.py --benchmark-only            # IEEE 123, 12,325 customers
     python -m pytest benchmarks/bench_master.py --benchmark-only -k 100k    # 100,000 customers, 10,000 buses
+    python -m pytest benchmarks/bench_master.py --benchmark-only -k 1M      # 1,000,000 customers, 100,000 buses (6 GB)
 """
 import pytest
 
@@ -22,10 +23,11 @@ def _case(name: str):
             # the embedded market case (capacitors out), 145 customers on each of 85 load buses
             _CASES[name] = tc.cases.load("ieee123", customers_per_bus=145, seed=1,
                                          homogeneous=name.endswith("identical"))
-        else:  # 10 customers on each of the 10,000 buses of a synthetic feeder
-            feeder, p, q = synthetic(10_000, seed=1)
+        else:  # 10 customers on each bus of a synthetic feeder of 10,000 or 100,000 buses
+            n_bus, v_min = {"synthetic-100k": (10_000, 0.942), "synthetic-1M": (100_000, 0.946)}[name]
+            feeder, p, q = synthetic(n_bus, seed=1)
             _CASES[name] = populate(feeder, p, q, customers_per_bus=10, line_limit_factor=3.0,
-                                    v_limits=(0.942, 1.05), seed=1)
+                                    v_limits=(v_min, 1.05), seed=1)
         tc.clear(_CASES[name])  # warm: JIT, HiGHS
     return _CASES[name]
 
@@ -46,6 +48,10 @@ def test_clear_12k_customers(benchmark, population):
 
 def test_clear_100k_customers_10k_buses(benchmark):
     _clear(benchmark, "synthetic-100k", rounds=3)
+
+
+def test_clear_1M_customers_100k_buses(benchmark):
+    _clear(benchmark, "synthetic-1M", rounds=2)
 
 
 @pytest.mark.parametrize("population", ["ieee123-12k", "ieee123-12k-identical"])
