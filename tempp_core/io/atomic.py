@@ -71,11 +71,16 @@ class _Guard:
 
 @contextmanager
 def _termination_guard() -> Iterator[_Guard]:
+    """The guard's handler for termination signals while an output is written, over the
+    default action or a Python handler (the CLI's, which raises): the signal then ends the
+    write, the cleanup runs whole, and the previous action follows it. An ignored signal
+    stays ignored."""
     guard = _Guard()
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for signum in _SIGNALS:
-            if signal.getsignal(signum) is signal.SIG_DFL:
+            current = signal.getsignal(signum)
+            if current is signal.SIG_DFL or callable(current):
                 previous[signum] = signal.signal(signum, guard.handler)
     try:
         yield guard
@@ -84,7 +89,11 @@ def _termination_guard() -> Iterator[_Guard]:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if guard.signum is not None:
-            os.kill(os.getpid(), guard.signum)  # the default action: end the process
+            handler = previous.get(guard.signum)
+            if callable(handler):
+                handler(guard.signum, None)  # e.g. the CLI's: raises its own exception
+            else:
+                os.kill(os.getpid(), guard.signum)  # the default action: end the process
 
 
 def _partial_path(target: Path) -> Path:
